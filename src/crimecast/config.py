@@ -1,0 +1,48 @@
+"""Settings, declared once. Each has a name, a default and help text; the environment variable
+CRIMECAST_<NAME> overrides the default and a CLI flag overrides both. The README's settings table
+and `crimecast settings` are generated from this list (a test keeps them in step)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"CRIMECAST_{self.name.upper()}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store", str(Path.home() / ".crimecast" / "store"), "data directory of the store"),
+    Setting("out", "crimecast-out", "directory where reports, tables and figures are written"),
+    Setting("portal_url", "https://data.lacity.org", "base URL of the city's Socrata open-data portal"),
+    Setting("app_token", "", "Socrata app token (raises rate limits); never printed"),
+    Setting("page_size", "50000", "rows per page when downloading from the portal"),
+    Setting("http_retries", "6", "retries on HTTP 429/5xx and dropped connections"),
+    Setting("http_timeout", "60", "seconds to wait for one portal response"),
+    Setting("seed", "42", "random seed for simulation, permutations and sampling"),
+    Setting("lag_completeness", "0.9", "a month counts as complete when this share of its incidents is expected to be reported"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value in force for a setting: environment variable, else default."""
+    setting = _BY_NAME[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def get_int(name: str) -> int:
+    return int(get(name))
+
+
+def get_float(name: str) -> float:
+    return float(get(name))

@@ -1,0 +1,313 @@
+"""Read the files analysts hold (CSV, gzip, JSON, Parquet, SQLite) into a raw DuckDB table.
+
+Layout detection works from the header: BOM, quoting, delimiter, leading index columns, blank and
+duplicated column names. Every data row keeps its 1-based row number so quarantined rows can be
+traced back to the file. The raw table keeps the file's own column names (made unique); `layout`
+says which column feeds which raw field of `schema.RAW_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crimecast.errors import InputFileError
+from crimecast.schema import RAW_ALIASES, REQUIRED_GROUPS, normalise_header
+
+_DELIMITERS = [",", ";", "\t", "|"]
+
+
+@dataclass
+class Layout:
+    """How a file's columns map onto raw fields."""
+
+    columns: list[str]  # the file's column names, made unique, in order
+    mapping: dict[str, str]  # raw field -> file column
+    kind: str  # csv / json / parquet / sqlite
+    has_ids: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if "area" in self.mapping and "rpt_dist_no" in self.mapping and "mocodes" in self.mapping:
+            name = "full incident export"
+        else:
+            name = f"partial layout ({len(self.mapping)} known fields)"
+        return f"{self.kind}: {name}"
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Blank names become column_N; repeats get a suffix, so DuckDB can hold them all."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, raw in enumerate(names):
+        name = raw.replace("\ufeff", "").strip() or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}__{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def map_columns(columns: list[str]) -> dict[str, str]:
+    """raw field -> first file column that names it (later duplicates are ignored)."""
+    mapping: dict[str, str] = {}
+    for col in columns:
+        base = col.split("__")[0]
+        raw_field = RAW_ALIASES.get(normalise_header(base))
+        if raw_field and raw_field not in mapping:
+            mapping[raw_field] = col
+    return mapping
+
+
+def check_required(path: Path, mapping: dict[str, str], columns: list[str]) -> None:
+    missing = [
+        group for group, fields in REQUIRED_GROUPS.items() if not any(f in mapping for f in fields)
+    ]
+    if missing:
+        shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
+        raise InputFileError(
+            f"{path}: cannot count crimes from this file; missing columns for: "
+            f"{'; '.join(missing)}. Columns found: {shown or '(none)'}",
+            hint="supply a file with an occurred date (DATE OCC), the crime (Crm Cd or "
+            "Crm Cd Desc) and the area (AREA / AREA NAME) or LAT/LON; see the README's "
+            "'Supported layouts'",
+        )
+
+
+def sniff_kind(path: Path) -> tuple[str, bool]:
+    """(kind, gzipped) from the file's first bytes, not its name."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if not head:
+        raise InputFileError(f"{path}: the file is empty", hint="check the download or export")
+    gz = head[:2] == b"\x1f\x8b"
+    if gz:
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(16)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(
+                f"{path}: gzip data is damaged ({exc})", hint="download the file again"
+            ) from exc
+        if not head:
+            raise InputFileError(f"{path}: the file is empty", hint="check the download")
+    if head.startswith(b"PAR1"):
+        return "parquet", gz
+    if head.startswith(b"SQLite format 3"):
+        return "sqlite", gz
+    if head.startswith(b"RDX") or head.startswith(b"RDA"):
+        raise InputFileError(
+            f"{path}: this is an R data file (.RData), which crimecast does not read",
+            hint="in R: load() it and write.csv() the data frame, then ingest the CSV",
+        )
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"[", b"{"):
+        return "json", gz
+    return "csv", gz
+
+
+def _open_text(path: Path, gz: bool, encoding: str):
+    raw = gzip.open(path, "rb") if gz else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def detect_encoding(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> str:
+    """utf-8 when the first MiBs decode as UTF-8, else latin-1 (spreadsheet re-saves)."""
+    opener = gzip.open if gz else open
+    with opener(path, "rb") as fh:
+        sample = fh.read(sample_bytes)
+    if b"\x00" in sample[:4096]:
+        raise InputFileError(
+            f"{path}: binary data, not a text table (NUL bytes in the first 4 KiB)",
+            hint="ingest a CSV, JSON, Parquet or SQLite export of the LAPD data",
+        )
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
+            return "utf-8"
+        return "latin-1"
+
+
+def read_header(path: Path, gz: bool, encoding: str) -> tuple[list[str], str]:
+    """The header's column names and the delimiter."""
+    with _open_text(path, gz, encoding) as fh:
+        first = fh.readline()
+        sample = first + "".join(fh.readline() for _ in range(5))
+    first = first.lstrip("\ufeff")
+    if not first.strip():
+        raise InputFileError(f"{path}: the first line is blank; expected a header row")
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    delim = max(counts, key=lambda d: counts[d])
+    if counts[delim] == 0:
+        delim = ","
+    header = next(csv.reader([first.rstrip("\r\n")], delimiter=delim))
+    if len(sample.splitlines()) < 2:
+        raise InputFileError(
+            f"{path}: the file has a header but no data rows", hint="check the export"
+        )
+    return header, delim
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
+    kind, gz = sniff_kind(path)
+    if kind != "csv":
+        return _load_other(con, path, table, kind, gz)
+    encoding = detect_encoding(path, gz)
+    header, delim = read_header(path, gz, encoding)
+    columns = unique_names(header)
+    mapping = map_columns(columns)
+    if len(columns) == 1 and not mapping:
+        raise InputFileError(
+            f"{path}: the header has a single column ({header[0][:60]!r}); the delimiter is "
+            "not one of , ; tab |",
+            hint="export the table as comma-separated values",
+        )
+    check_required(path, mapping, columns)
+    warnings = []
+    if encoding != "utf-8":
+        warnings.append(f"{path.name}: not UTF-8; read as latin-1")
+    col_types = {c: "VARCHAR" for c in columns}
+    source = str(path)
+    # Spreadsheets save non-UTF-8 files; DuckDB reads UTF-8 only, so transcode once to a temp file.
+    tmp = None
+    if encoding != "utf-8":
+        tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
+        with _open_text(path, gz, encoding) as src, open(tmp.name, "w", encoding="utf-8") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), ""):
+                dst.write(chunk)
+        source, gz = tmp.name, False
+    try:
+        rel = con.read_csv(
+            source,
+            header=False,
+            skiprows=1,
+            delimiter=delim,
+            quotechar='"',
+            escapechar='"',
+            columns=col_types,
+            null_padding=True,
+            compression="gzip" if gz else "none",
+            store_rejects=True,
+            rejects_table="_rejects",
+            rejects_scan="_rejects_scan",
+            strict_mode=False,
+            max_line_size=16 << 20,
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"SELECT row_number() OVER () AS _rn, * FROM rel"
+        )
+        rejects = con.execute(
+            "SELECT line, error_type, error_message, csv_line FROM _rejects"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise InputFileError(
+            f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}",
+            hint="check that the file is a complete comma-separated export",
+        ) from exc
+    finally:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
+    layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings)
+    layout.rejects = [(int(line) - 1, etype, msg, text) for line, etype, msg, text in rejects]
+    return layout
+
+
+def _frame_to_table(
+    con: duckdb.DuckDBPyConnection, df: pd.DataFrame, path: Path, table: str, kind: str
+) -> Layout:
+    columns = unique_names([str(c) for c in df.columns])
+    df = df.copy()
+    df.columns = columns
+    # Everything as text, as a CSV would give it, so the same cleaning applies; null stays null.
+    df = df.astype(object).where(df.notna(), None)
+    df = df.map(lambda v: None if v is None else str(v))
+    if len(df) == 0:
+        raise InputFileError(f"{path}: the file holds no records")
+    mapping = map_columns(columns)
+    check_required(path, mapping, columns)
+    con.register("_frame", df)
+    cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT row_number() OVER () AS _rn, {cols} FROM _frame"
+    )
+    con.unregister("_frame")
+    layout = Layout(columns, mapping, kind, "dr_no" in mapping)
+    layout.rejects = []
+    return layout
+
+
+def _load_other(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, kind: str, gz: bool
+) -> Layout:
+    opener = gzip.open if gz else open
+    try:
+        if kind == "json":
+            with opener(path, "rt", encoding="utf-8-sig") as fh:
+                data = json.load(fh)
+            if isinstance(data, dict):  # {"data": [...]} or a single record
+                lists = [v for v in data.values() if isinstance(v, list)]
+                data = lists[0] if lists else [data]
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise InputFileError(
+                    f"{path}: JSON must be a list of records (objects)",
+                    hint="export the records as a JSON array, as the portal's API returns them",
+                )
+            df = pd.DataFrame.from_records(data)
+        elif kind == "parquet":
+            df = pd.read_parquet(path if not gz else io.BytesIO(opener(path, "rb").read()))
+        else:
+            df = _read_sqlite(path, gz)
+    except InputFileError:
+        raise
+    except (ValueError, OSError, EOFError, sqlite3.Error) as exc:
+        raise InputFileError(
+            f"{path}: cannot be read as {kind}: {exc}", hint="check that the file is complete"
+        ) from exc
+    return _frame_to_table(con, df, path, table, kind)
+
+
+def _read_sqlite(path: Path, gz: bool) -> pd.DataFrame:
+    """The table of a SQLite file that looks most like incidents."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "db.sqlite"
+        db.write_bytes((gzip.open if gz else open)(path, "rb").read())
+        with sqlite3.connect(db) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            best, best_score = None, -1
+            for t in tables:
+                cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{t}")')]
+                score = len(map_columns(unique_names(cols)))
+                if score > best_score:
+                    best, best_score = t, score
+            if best is None:
+                raise InputFileError(f"{path}: the SQLite file has no tables")
+            return pd.read_sql_query(f'SELECT * FROM "{best}"', conn)
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, name: str, table: str) -> Layout:
+    """A frame already in memory (e.g. a portal page) loaded like a file."""
+    return _frame_to_table(con, df, Path(name), table, "frame")
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file", hint="check the path")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory", hint="name the files inside it")
+    return load_csv(con, path, table)

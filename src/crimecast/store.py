@@ -1,0 +1,390 @@
+"""The store: an embedded DuckDB database plus a Parquet mirror partitioned by year.
+
+The only module that opens the database or writes the Parquet files. Layout under the store dir:
+
+    crimecast.duckdb                 incidents, quarantine, ingests (ledger), completeness, meta
+    parquet/incidents/year=YYYY/     the incidents as Parquet, rewritten after each ingest
+    downloads/                       portal pages kept for resumable fetches
+
+Ingest is idempotent (a file whose bytes were ingested before is skipped; a record already stored
+is replaced by the newer version, never duplicated) and atomic (one transaction per ingest: a
+killed ingest leaves the previous store as it was). Every ingest reconciles:
+rows read = rows stored + rows quarantined + duplicates merged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crimecast import clean, completeness, config, schema
+from crimecast.errors import InputFileError, StoreError
+from crimecast.filters import Filters
+from crimecast.ingest import files
+
+DB_NAME = "crimecast.duckdb"
+
+
+@dataclass
+class IngestReport:
+    source: str
+    path: str
+    rows_read: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    duplicates_merged: int = 0
+    skipped: bool = False  # the same bytes were ingested before
+    layout: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.stored + self.quarantined + self.duplicates_merged
+
+
+def _ddl(table: str, cols: Iterable[tuple[str, str, str]]) -> str:
+    body = ", ".join(f"{name} {typ}" for name, typ, _ in cols)
+    return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Store:
+    """Open with `Store(path)`; use as a context manager or call close()."""
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = Path(path or config.get("store")).expanduser()
+        self.read_only = read_only
+        db = self.path / DB_NAME
+        if read_only and not db.exists():
+            raise StoreError(
+                f"no store at {self.path}",
+                hint="load data first: crimecast ingest FILE, crimecast fetch, or "
+                "crimecast simulate then ingest (see --help)",
+            )
+        if not read_only:
+            self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"cannot open the store at {self.path}: {str(exc).splitlines()[0]}",
+                hint="another crimecast process may be writing to it; wait for it to finish",
+            ) from exc
+        if not read_only:
+            self._create()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _create(self) -> None:
+        self.con.execute(_ddl("incidents", schema.INCIDENT_SCHEMA))
+        self.con.execute(_ddl("quarantine", schema.QUARANTINE_SCHEMA))
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS ingests (ingest_id VARCHAR, ingested_at TIMESTAMP, source VARCHAR,"
+            " path VARCHAR, sha256 VARCHAR, layout VARCHAR, rows_read BIGINT, stored BIGINT,"
+            " quarantined BIGINT, duplicates_merged BIGINT, warnings VARCHAR)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS completeness (month DATE, incidents BIGINT,"
+            " expected_share DOUBLE, complete BOOLEAN, reason VARCHAR)"
+        )
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR)")
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.path / "parquet" / "incidents"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.path / "downloads"
+
+    # -- ingest ---------------------------------------------------------------------------------
+    def ingest_files(
+        self,
+        paths: Iterable[str | Path],
+        source: str | None = None,
+        simulated: bool = False,
+        on_file: Callable[[IngestReport], None] | None = None,
+        today: dt.date | None = None,
+    ) -> list[IngestReport]:
+        """Ingest files in one transaction; later files win over earlier ones for the same id."""
+        return self._ingest(
+            [(Path(p), None) for p in paths], source, simulated, on_file, today
+        )
+
+    def ingest_frame(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        simulated: bool = False,
+        today: dt.date | None = None,
+    ) -> IngestReport:
+        """Ingest an in-memory frame of raw rows (e.g. a portal page)."""
+        return self._ingest([(Path(name), df)], name, simulated, None, today)[0]
+
+    def _ingest(self, items, source, simulated, on_file, today) -> list[IngestReport]:
+        self._require_writable()
+        reports = []
+        con = self.con
+        clean.install_lookups(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for path, frame in items:
+                report = self._ingest_one(path, frame, source, simulated, today)
+                reports.append(report)
+                if on_file:
+                    on_file(report)
+            if any(not r.skipped for r in reports):
+                self._refresh_completeness()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if any(not r.skipped and r.stored + r.duplicates_merged for r in reports):
+            self.export_parquet()
+        return reports
+
+    def _ingest_one(self, path: Path, frame, source, simulated, today) -> IngestReport:
+        con = self.con
+        src = source or path.name
+        report = IngestReport(source=src, path=str(path))
+        if frame is None:
+            digest = file_sha256(path) if path.exists() else ""
+            seen = digest and con.execute(
+                "SELECT count(*) FROM ingests WHERE sha256 = ?", [digest]
+            ).fetchall()[0][0]
+            if seen:
+                report.skipped = True
+                return report
+            layout = files.load_file(con, path, "_raw")
+        else:
+            digest = hashlib.sha256(
+                pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+            ).hexdigest()
+            layout = files.load_frame(con, frame, str(path), "_raw")
+        report.layout = layout.describe()
+        report.warnings = list(layout.warnings)
+        if not layout.has_ids:
+            report.warnings.append(
+                f"{path.name}: no record ids (DR_NO); ids derived from each row's content, so "
+                "identical rows count as one incident"
+            )
+        dayfirst, share, bad_dates = clean.probe_dates(con, "_raw", layout.mapping)
+        if share == 0:
+            col = layout.mapping["date_occ"]
+            raise InputFileError(
+                f"{path}: column {col!r} holds no usable dates (values like "
+                f"{', '.join(repr(b) for b in bad_dates) or 'blanks'}); a crime count needs the "
+                "day, month and year each incident occurred",
+                hint="use an export whose occurred-date column has full dates",
+            )
+        if dayfirst:
+            report.warnings.append(f"{path.name}: dates read as day/month/year")
+        sql = clean.clean_sql(
+            layout.mapping, "_raw", src, layout.has_ids, simulated, today, dayfirst
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {sql}")
+        parsed = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
+        report.rows_read = parsed + len(layout.rejects)
+        for line, etype, msg, text in layout.rejects:
+            con.execute(
+                "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?)",
+                [src, line, f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}",
+                 json.dumps({"line": text})],
+            )
+        con.execute(
+            "INSERT INTO quarantine SELECT ?, _rn, record_id, _reason, _raw "
+            "FROM _clean WHERE _reason IS NOT NULL",
+            [src],
+        )
+        bad = con.execute("SELECT count(*) FROM _clean WHERE _reason IS NOT NULL").fetchall()[0][0]
+        report.quarantined = bad + len(layout.rejects)
+        cols = ", ".join(schema.INCIDENT_COLUMNS)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _good AS SELECT {cols} FROM _clean "
+            "WHERE _reason IS NULL QUALIFY row_number() OVER "
+            "(PARTITION BY record_id ORDER BY _rn DESC) = 1"
+        )
+        good = con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
+        in_file_dups = parsed - bad - good
+        replaced = con.execute(
+            "SELECT count(*) FROM incidents WHERE record_id IN (SELECT record_id FROM _good)"
+        ).fetchall()[0][0]
+        if replaced:
+            con.execute("DELETE FROM incidents WHERE record_id IN (SELECT record_id FROM _good)")
+        con.execute(f"INSERT INTO incidents SELECT {cols} FROM _good")
+        report.stored = good - replaced
+        report.duplicates_merged = in_file_dups + replaced
+        con.execute(
+            "INSERT INTO ingests VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                uuid.uuid4().hex[:12],
+                src,
+                str(path),
+                digest,
+                report.layout,
+                report.rows_read,
+                report.stored,
+                report.quarantined,
+                report.duplicates_merged,
+                json.dumps(report.warnings),
+            ],
+        )
+        for t in ("_raw", "_clean", "_good"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        assert report.reconciles, report  # an internal invariant, never the user's fault
+        return report
+
+    def _refresh_completeness(self) -> None:
+        monthly = self.con.execute(
+            "SELECT date_trunc('month', occurred_date) AS month, count(*) AS incidents "
+            "FROM incidents GROUP BY 1 ORDER BY 1"
+        ).df()
+        delays = self.con.execute(
+            "SELECT date_diff('day', occurred_date, date_reported) AS d FROM incidents "
+            "WHERE date_reported IS NOT NULL USING SAMPLE 200000 ROWS (reservoir, 7)"
+        ).df()["d"]
+        as_of = self.con.execute(
+            "SELECT max(coalesce(date_reported, occurred_date)) FROM incidents"
+        ).fetchall()[0][0]
+        self.con.execute("DELETE FROM completeness")
+        if as_of is None:
+            return
+        flags = completeness.assess(
+            monthly, delays, pd.Timestamp(as_of), config.get_float("lag_completeness")
+        )
+        self.con.register("_flags", flags)
+        self.con.execute("INSERT INTO completeness SELECT * FROM _flags")
+        self.con.unregister("_flags")
+
+    def export_parquet(self) -> Path:
+        """Rewrite the Parquet mirror beside the old one, then swap, so readers never see half."""
+        target = self.parquet_dir
+        tmp = target.parent / f".incidents-{uuid.uuid4().hex[:8]}"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(
+            f"COPY (SELECT * FROM incidents) TO '{tmp}' "
+            "(FORMAT PARQUET, PARTITION_BY (year), COMPRESSION zstd)"
+        )
+        old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the store was opened read-only", hint="open it without read_only")
+
+    # -- reads ----------------------------------------------------------------------------------
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a parameterised query and return a frame (values always as parameters)."""
+        return self.con.execute(sql, params or []).df()
+
+    def incidents(
+        self, filters: Filters | None = None, columns: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        cols = list(columns) if columns else list(schema.INCIDENT_COLUMNS)
+        unknown = set(cols) - set(schema.INCIDENT_COLUMNS)
+        if unknown:
+            raise StoreError(f"unknown incident columns: {sorted(unknown)}")
+        where, params = (filters or Filters()).to_sql()
+        return self.query(f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params)
+
+    def count(self, filters: Filters | None = None) -> int:
+        where, params = (filters or Filters()).to_sql()
+        return self.con.execute(f"SELECT count(*) FROM incidents WHERE {where}", params).fetchall()[0][0]
+
+    def quarantine(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM quarantine ORDER BY source, row_number")
+
+    def ingests(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM ingests ORDER BY ingested_at")
+
+    def completeness(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM completeness ORDER BY month")
+
+    def complete_through(self) -> pd.Timestamp | None:
+        return completeness.complete_through(self.completeness())
+
+    def info(self) -> dict:
+        """Counts, ranges and completeness; the keys of `crimecast info --json`."""
+        q = self.con.execute
+        n, dmin, dmax = q(
+            "SELECT count(*), min(occurred_date), max(occurred_date) FROM incidents"
+        ).fetchall()[0]
+        led = q(
+            "SELECT coalesce(sum(rows_read),0), coalesce(sum(stored),0), "
+            "coalesce(sum(quarantined),0), coalesce(sum(duplicates_merged),0), count(*) FROM ingests"
+        ).fetchall()[0]
+        per_source = dict(
+            q("SELECT source, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        )
+        simulated = q("SELECT count(*) FROM incidents WHERE simulated").fetchall()[0][0]
+        flags = self.completeness()
+        ct = completeness.complete_through(flags)
+        flagged = flags[~flags["complete"].astype(bool)] if len(flags) else flags
+        warnings = []
+        nibrs = flagged[flagged["reason"].str.contains("NIBRS")] if len(flagged) else flagged
+        if len(nibrs):
+            warnings.append(
+                f"NIBRS break: {len(nibrs)} month(s) from {nibrs['month'].min():%Y-%m} are "
+                "missing most records in the legacy feed (LAPD switched to NIBRS on 2024-03-07); "
+                "they are kept out of model training"
+            )
+        lag = flagged[flagged["reason"].str.contains("lag")] if len(flagged) else flagged
+        if len(lag):
+            warnings.append(
+                f"reporting lag: {len(lag)} recent month(s) ({lag['month'].min():%Y-%m} on) are "
+                "not yet fully reported; they are shown but not used to train models"
+            )
+        if simulated:
+            warnings.append(f"{simulated} stored incidents are SIMULATED, not real LAPD data")
+        return {
+            "store": str(self.path),
+            "incidents": int(n),
+            "quarantined": int(q("SELECT count(*) FROM quarantine").fetchall()[0][0]),
+            "duplicates_merged": int(led[3]),
+            "rows_read": int(led[0]),
+            "ingests": int(led[4]),
+            "simulated": int(simulated),
+            "per_source": {k: int(v) for k, v in per_source.items()},
+            "date_min": dmin.isoformat() if dmin else None,
+            "date_max": dmax.isoformat() if dmax else None,
+            "complete_through": ct.strftime("%Y-%m") if ct is not None else None,
+            "months": [
+                {**r, "month": r["month"].strftime("%Y-%m")}
+                for r in flags.assign(month=pd.to_datetime(flags["month"])).to_dict("records")
+            ]
+            if len(flags)
+            else [],
+            "warnings": warnings,
+        }
+
+
+def report_dict(report: IngestReport) -> dict:
+    return {**asdict(report), "reconciles": report.reconciles}
