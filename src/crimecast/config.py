@@ -23,13 +23,19 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("store", str(Path.home() / ".crimecast" / "store"), "data directory of the store"),
     Setting("out", "crimecast-out", "directory where reports, tables and figures are written"),
-    Setting("portal_url", "https://data.lacity.org", "base URL of the city's Socrata open-data portal"),
+    Setting(
+        "portal_url", "https://data.lacity.org", "base URL of the city's Socrata open-data portal"
+    ),
     Setting("app_token", "", "Socrata app token (raises rate limits); never printed"),
     Setting("page_size", "50000", "rows per page when downloading from the portal"),
     Setting("http_retries", "6", "retries on HTTP 429/5xx and dropped connections"),
     Setting("http_timeout", "60", "seconds to wait for one portal response"),
     Setting("seed", "42", "random seed for simulation, permutations and sampling"),
-    Setting("lag_completeness", "0.9", "a month counts as complete when this share of its incidents is expected to be reported"),
+    Setting(
+        "lag_completeness",
+        "0.9",
+        "a month counts as complete when this share of its incidents is expected to be reported",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -122,9 +122,7 @@ class Filters:
             classes=_choices(classes, set(schema.CATEGORY_CLASS.values()), "crime class"),
             crime_codes=tuple(sorted(set(codes))),
             victim_sex=_choices(victim_sex, {"Male", "Female", "Unknown"}, "victim sex"),
-            victim_descent=_choices(
-                victim_descent, set(schema.DESCENT.values()), "victim descent"
-            ),
+            victim_descent=_choices(victim_descent, set(schema.DESCENT.values()), "victim descent"),
             age_bands=_choices(age_bands, set(AGE_BANDS), "age band"),
             premises=tuple(str(p).strip() for p in premises or () if str(p).strip()),
             weapons=tuple(str(w).strip() for w in weapons or () if str(w).strip()),
@@ -132,7 +130,9 @@ class Filters:
 
     def is_empty(self) -> bool:
         return all(
-            getattr(self, f.name) in (None, ()) for f in fields(self) if f.name != "include_simulated"
+            getattr(self, f.name) in (None, ())
+            for f in fields(self)
+            if f.name != "include_simulated"
         )
 
     def to_sql(self) -> tuple[str, list]:

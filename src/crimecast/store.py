@@ -131,9 +131,7 @@ class Store:
         today: dt.date | None = None,
     ) -> list[IngestReport]:
         """Ingest files in one transaction; later files win over earlier ones for the same id."""
-        return self._ingest(
-            [(Path(p), None) for p in paths], source, simulated, on_file, today
-        )
+        return self._ingest([(Path(p), None) for p in paths], source, simulated, on_file, today)
 
     def ingest_frame(
         self,
@@ -173,9 +171,12 @@ class Store:
         report = IngestReport(source=src, path=str(path))
         if frame is None:
             digest = file_sha256(path) if path.exists() else ""
-            seen = digest and con.execute(
-                "SELECT count(*) FROM ingests WHERE sha256 = ?", [digest]
-            ).fetchall()[0][0]
+            seen = (
+                digest
+                and con.execute(
+                    "SELECT count(*) FROM ingests WHERE sha256 = ?", [digest]
+                ).fetchall()[0][0]
+            )
             if seen:
                 report.skipped = True
                 return report
@@ -212,8 +213,12 @@ class Store:
         for line, etype, msg, text in layout.rejects:
             con.execute(
                 "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?)",
-                [src, line, f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}",
-                 json.dumps({"line": text})],
+                [
+                    src,
+                    line,
+                    f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}",
+                    json.dumps({"line": text}),
+                ],
             )
         con.execute(
             "INSERT INTO quarantine SELECT ?, _rn, record_id, _reason, _raw "
@@ -317,7 +322,9 @@ class Store:
 
     def count(self, filters: Filters | None = None) -> int:
         where, params = (filters or Filters()).to_sql()
-        return self.con.execute(f"SELECT count(*) FROM incidents WHERE {where}", params).fetchall()[0][0]
+        return self.con.execute(f"SELECT count(*) FROM incidents WHERE {where}", params).fetchall()[
+            0
+        ][0]
 
     def quarantine(self) -> pd.DataFrame:
         return self.query("SELECT * FROM quarantine ORDER BY source, row_number")

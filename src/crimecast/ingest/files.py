@@ -206,10 +206,12 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             strict_mode=False,
             max_line_size=16 << 20,
         )
+        rel.create_view("_csv_view", replace=True)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT row_number() OVER () AS _rn, * FROM rel"
+            "SELECT row_number() OVER () AS _rn, * FROM _csv_view"
         )
+        con.execute("DROP VIEW _csv_view")
         rejects = con.execute(
             "SELECT line, error_type, error_message, csv_line FROM _rejects"
         ).fetchall()
@@ -287,7 +289,9 @@ def _read_sqlite(path: Path, gz: bool) -> pd.DataFrame:
         db = Path(tmp) / "db.sqlite"
         db.write_bytes((gzip.open if gz else open)(path, "rb").read())
         with sqlite3.connect(db) as conn:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            tables = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
             best, best_score = None, -1
             for t in tables:
                 cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{t}")')]

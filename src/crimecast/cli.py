@@ -1,0 +1,83 @@
+"""The one console script: `crimecast <command>`.
+
+Commands live in `crimecast/commands/<name>.py`, each with a `register(app)` function, so that the
+parts of crimecast can grow without one file owning them all. Every CrimecastError is printed as a
+message with its fix, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from crimecast.errors import CrimecastError
+
+# Modules under crimecast.commands, in the order their commands appear in --help.
+COMMAND_MODULES = (
+    "run",
+    "data",
+    "fetch",
+    "simulate",
+    "eda",
+    "hotspots",
+    "forecast",
+    "serve",
+    "settings",
+)
+
+app = typer.Typer(
+    name="crimecast",
+    help="Crime trend analysis and forecasting for Los Angeles, from the city's open LAPD data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"crimecast.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"crimecast.commands.{name}":
+                continue  # a part that is not built yet
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except CrimecastError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; the store is left as it was before this command")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""`crimecast ingest` and `crimecast info`: getting files into the store and seeing what is there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crimecast.commands.common import StoreOpt, console, progress
+from crimecast.store import Store, report_dict
+
+
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV / JSON / Parquet / SQLite files, gzip ok")
+    ],
+    store: StoreOpt,
+    source: Annotated[
+        str | None, typer.Option(help="source name to record (default: the file name)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
+) -> None:
+    """Load LAPD incident files into the store (idempotent; bad rows are quarantined)."""
+    with Store(store) as st, progress() as bar:
+        task = bar.add_task("ingesting", total=len(paths))
+
+        def done(report):
+            bar.advance(task)
+            bar.console.print(
+                f"{Path(report.path).name}: "
+                + (
+                    "already ingested, skipped"
+                    if report.skipped
+                    else f"{report.rows_read:,} read = {report.stored:,} stored + "
+                    f"{report.quarantined:,} quarantined + {report.duplicates_merged:,} "
+                    "duplicates merged"
+                ),
+                highlight=False,
+            )
+            for w in report.warnings:
+                bar.console.print(f"  [yellow]warning:[/] {w}", highlight=False)
+
+        reports = st.ingest_files(paths, source=source, on_file=done)
+        info = st.info()
+    if as_json:
+        print(json.dumps([report_dict(r) for r in reports], indent=2))
+    for w in info["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    console.print(
+        f"store {info['store']}: {info['incidents']:,} incidents, "
+        f"{info['quarantined']:,} quarantined, complete through {info['complete_through']}"
+    )
+
+
+def info(
+    store: StoreOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Show what the store holds: counts, sources, date range and per-month completeness."""
+    with Store(store, read_only=True) as st:
+        data = st.info()
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    out = console.__class__()
+    out.print(f"[bold]store[/] {data['store']}")
+    out.print(
+        f"incidents {data['incidents']:,}   quarantined {data['quarantined']:,}   "
+        f"duplicates merged {data['duplicates_merged']:,}   rows read {data['rows_read']:,}"
+    )
+    out.print(
+        f"occurred {data['date_min']} to {data['date_max']}; "
+        f"complete through {data['complete_through']}"
+    )
+    t = Table(title="incidents per source")
+    t.add_column("source")
+    t.add_column("incidents", justify="right")
+    for k, v in data["per_source"].items():
+        t.add_row(k, f"{v:,}")
+    out.print(t)
+    flagged = [m for m in data["months"] if not m["complete"]]
+    if flagged:
+        t = Table(title="months not used for model training")
+        for c in ("month", "incidents", "expected share reported", "reason"):
+            t.add_column(c)
+        for m in flagged:
+            t.add_row(m["month"], f"{m['incidents']:,}", f"{m['expected_share']:.0%}", m["reason"])
+        out.print(t)
+    for w in data["warnings"]:
+        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def quarantine(
+    store: StoreOpt,
+    out: Annotated[Path | None, typer.Option(help="write all quarantined rows to this CSV")] = None,
+) -> None:
+    """Show why rows were quarantined (counts per reason), or export them with --out."""
+    with Store(store, read_only=True) as st:
+        q = st.quarantine()
+    if out:
+        q.to_csv(out, index=False)
+        console.print(f"wrote {len(q):,} quarantined rows to {out}")
+        return
+    t = Table(title=f"{len(q):,} quarantined rows")
+    t.add_column("source")
+    t.add_column("reason")
+    t.add_column("rows", justify="right")
+    if len(q):
+        reasons = q.assign(reason=q["reason"].str.replace(r" \(.*\)$", "", regex=True))
+        for (s, r), n in reasons.groupby(["source", "reason"]).size().items():
+            t.add_row(s, r, f"{n:,}")
+    console.__class__().print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(info)
+    app.command()(quarantine)

@@ -1,0 +1,41 @@
+"""Shared fixtures. Real LAPD samples are read from ../shared/data (or CRIMECAST_TEST_DATA)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("CRIMECAST_TEST_DATA", REPO.parent / "shared" / "data"))
+INCIDENTS_DIR = DATA_DIR / "incidents"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA_DIR.exists():
+        pytest.fail(f"real data not found at {DATA_DIR}; set CRIMECAST_TEST_DATA")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def incidents_dir(data_dir) -> Path:
+    return data_dir / "incidents"
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory, incidents_dir):
+    """A store holding three real citywide samples (about 20k incidents, 2014-2023)."""
+    from crimecast.store import Store
+
+    path = tmp_path_factory.mktemp("real_store")
+    with Store(path) as st:
+        st.ingest_files(
+            [
+                incidents_dir / "ivanco19_citywide_2020_10k.csv.gz",
+                incidents_dir / "rudraxdave_citywide_2014_2019_2k_per_year.csv.gz",
+                incidents_dir / "rabellan_citywide_rptd_2023dec1_25_12k.csv.gz",
+            ]
+        )
+    return path
