@@ -54,29 +54,20 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; typer handles usage errors, crimecast's own errors are printed here."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="crimecast")
     except CrimecastError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
             err.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # permissions, full disk, ...: the user's to fix, not a crash
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; the store is left as it was before this command")
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

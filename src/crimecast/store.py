@@ -170,7 +170,8 @@ class Store:
         src = source or path.name
         report = IngestReport(source=src, path=str(path))
         if frame is None:
-            digest = file_sha256(path) if path.exists() else ""
+            files.check_path(path)
+            digest = file_sha256(path)
             seen = (
                 digest
                 and con.execute(

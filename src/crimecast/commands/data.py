@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from crimecast.commands.common import StoreOpt, console, progress
+from crimecast.storage import open_store
+from crimecast.storage import parse as store_location
 from crimecast.store import Store, report_dict
+
+
+def _s3_name(store) -> dict:
+    """Show an s3:// store by its URL, not by its local cache directory."""
+    loc = store_location(store)
+    return {"store": str(loc)} if loc.is_s3 else {}
 
 
 def ingest(
@@ -24,7 +32,7 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
 ) -> None:
     """Load LAPD incident files into the store (idempotent; bad rows are quarantined)."""
-    with Store(store) as st, progress() as bar:
+    with open_store(store, write=True) as where, Store(where) as st, progress() as bar:
         task = bar.add_task("ingesting", total=len(paths))
 
         def done(report):
@@ -44,7 +52,7 @@ def ingest(
                 bar.console.print(f"  [yellow]warning:[/] {w}", highlight=False)
 
         reports = st.ingest_files(paths, source=source, on_file=done)
-        info = st.info()
+        info = st.info() | _s3_name(store)
     if as_json:
         print(json.dumps([report_dict(r) for r in reports], indent=2))
     for w in info["warnings"]:
@@ -60,8 +68,8 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Show what the store holds: counts, sources, date range and per-month completeness."""
-    with Store(store, read_only=True) as st:
-        data = st.info()
+    with open_store(store) as where, Store(where, read_only=True) as st:
+        data = st.info() | _s3_name(store)
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return

@@ -70,6 +70,22 @@ def map_columns(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
+def refine_mapping(con: duckdb.DuckDBPyConnection, table: str, mapping: dict[str, str]) -> None:
+    """Old exports call the "(lat, lon)" point column `Location`; tell it from an address by its
+    values, not its name."""
+    col = mapping.get("location")
+    if col is None or "location_point" in mapping:
+        return
+    quoted = '"' + col.replace('"', '""') + '"'
+    n, points = con.execute(
+        f"SELECT count({quoted}), count(*) FILTER (regexp_matches({quoted}, "
+        f"'^\\s*\\(\\s*-?[0-9.]+\\s*,\\s*-?[0-9.]+\\s*\\)\\s*$')) "
+        f"FROM (SELECT {quoted} FROM {table} LIMIT 1000)"
+    ).fetchall()[0]
+    if n and points / n > 0.5:
+        mapping["location_point"] = mapping.pop("location")
+
+
 def check_required(path: Path, mapping: dict[str, str], columns: list[str]) -> None:
     missing = [
         group for group, fields in REQUIRED_GROUPS.items() if not any(f in mapping for f in fields)
@@ -125,8 +141,17 @@ def _open_text(path: Path, gz: bool, encoding: str):
 def detect_encoding(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> str:
     """utf-8 when the first MiBs decode as UTF-8, else latin-1 (spreadsheet re-saves)."""
     opener = gzip.open if gz else open
-    with opener(path, "rb") as fh:
-        sample = fh.read(sample_bytes)
+    try:
+        with opener(path, "rb") as fh:
+            sample = fh.read(sample_bytes)
+            if gz:  # read to the end once: a cut gzip stream fails here, not halfway through
+                while fh.read(16 << 20):
+                    pass
+    except (EOFError, OSError) as exc:
+        raise InputFileError(
+            f"{path}: gzip data is truncated or damaged ({exc})",
+            hint="download or copy the file again",
+        ) from exc
     if b"\x00" in sample[:4096]:
         raise InputFileError(
             f"{path}: binary data, not a text table (NUL bytes in the first 4 KiB)",
@@ -189,6 +214,9 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         source, gz = tmp.name, False
+    # Rejected lines (wrong field count, bad quoting) are kept for the quarantine.
+    con.execute("DROP TABLE IF EXISTS _rejects")
+    con.execute("DROP TABLE IF EXISTS _rejects_scan")
     try:
         rel = con.read_csv(
             source,
@@ -203,7 +231,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             store_rejects=True,
             rejects_table="_rejects",
             rejects_scan="_rejects_scan",
-            strict_mode=False,
+            strict_mode=True,
+            auto_detect=False,
             max_line_size=16 << 20,
         )
         rel.create_view("_csv_view", replace=True)
@@ -213,7 +242,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
         )
         con.execute("DROP VIEW _csv_view")
         rejects = con.execute(
-            "SELECT line, error_type, error_message, csv_line FROM _rejects"
+            "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+            "FROM _rejects GROUP BY line ORDER BY line"
         ).fetchall()
     except duckdb.Error as exc:
         raise InputFileError(
@@ -223,6 +253,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
     finally:
         if tmp is not None:
             Path(tmp.name).unlink(missing_ok=True)
+    refine_mapping(con, table, mapping)
     layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings)
     layout.rejects = [(int(line) - 1, etype, msg, text) for line, etype, msg, text in rejects]
     return layout
@@ -248,6 +279,7 @@ def _frame_to_table(
         f"SELECT row_number() OVER () AS _rn, {cols} FROM _frame"
     )
     con.unregister("_frame")
+    refine_mapping(con, table, mapping)
     layout = Layout(columns, mapping, kind, "dr_no" in mapping)
     layout.rejects = []
     return layout
@@ -308,10 +340,14 @@ def load_frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, name: str, tabl
     return _frame_to_table(con, df, Path(name), table, "frame")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
-    path = Path(path)
+def check_path(path: Path) -> None:
     if not path.exists():
         raise InputFileError(f"{path}: no such file", hint="check the path")
     if path.is_dir():
         raise InputFileError(f"{path}: is a directory", hint="name the files inside it")
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
+    path = Path(path)
+    check_path(path)
     return load_csv(con, path, table)
