@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from crimecast.commands.common import StoreOpt, console, progress
+from crimecast.ingest.simulate import is_simulated_file
 from crimecast.storage import open_store
 from crimecast.storage import parse as store_location
 from crimecast.store import Store, report_dict
@@ -51,7 +52,17 @@ def ingest(
             for w in report.warnings:
                 bar.console.print(f"  [yellow]warning:[/] {w}", highlight=False)
 
-        reports = st.ingest_files(paths, source=source, on_file=done)
+        # Simulator files (*.simulated.csv or reserved DR_NO range) are stored as simulated.
+        sim_paths = [p for p in paths if is_simulated_file(p)]
+        real_paths = [p for p in paths if p not in sim_paths]
+        reports = []
+        if real_paths:
+            reports += st.ingest_files(real_paths, source=source, on_file=done)
+        if sim_paths:
+            sim_source = (
+                source if source is None or "simulated" in source else f"simulated:{source}"
+            )
+            reports += st.ingest_files(sim_paths, source=sim_source, simulated=True, on_file=done)
         info = st.info() | _s3_name(store)
     if as_json:
         print(json.dumps([report_dict(r) for r in reports], indent=2))
