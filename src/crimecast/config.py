@@ -36,6 +36,27 @@ SETTINGS: tuple[Setting, ...] = (
         "0.9",
         "a month counts as complete when this share of its incidents is expected to be reported",
     ),
+    # Scaling: S3 storage, Spark, the dashboard's access control (issue 7).
+    Setting(
+        "s3_endpoint_url",
+        "",
+        "S3-compatible endpoint (MinIO, moto); empty = AWS S3. Credentials: the AWS chain",
+    ),
+    Setting(
+        "s3_cache",
+        str(Path.home() / ".crimecast" / "s3-cache"),
+        "local cache of stores and outputs kept in s3://",
+    ),
+    Setting("s3_keep_versions", "3", "published versions kept per s3:// location (older pruned)"),
+    Setting("s3_retries", "3", "attempts per S3 request before giving up"),
+    Setting("spark_master", "local[*]", "Spark master URL for --backend spark"),
+    Setting("spark_connect_timeout", "10", "seconds to wait for a Spark master to answer"),
+    Setting(
+        "dashboard_token",
+        "",
+        "token (or basic-auth password) the dashboard requires off localhost; never printed",
+    ),
+    Setting("dashboard_user", "crimecast", "basic-auth user name for the dashboard"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
