@@ -1,0 +1,108 @@
+"""`crimecast run`: the main job, from data to report, with per-step progress and timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crimecast import config
+from crimecast.commands.common import OutOpt, console
+from crimecast.errors import ConfigError
+
+
+def run(
+    out: OutOpt,
+    source: Annotated[
+        list[Path] | None,
+        typer.Option("--source", help="incident file(s) to ingest first (repeatable)"),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="simulate a small city (labelled SIMULATED) instead of real data"
+        ),
+    ] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="store directory (env CRIMECAST_STORE; with --demo: OUT/demo-store)",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="where forecasts run: local or spark")
+    ] = "local",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="random seed (env CRIMECAST_SEED)")
+    ] = None,
+    demo_rows: Annotated[
+        int, typer.Option("--demo-rows", help="simulated incidents for --demo")
+    ] = 30_000,
+    horizon: Annotated[int, typer.Option("--horizon", help="months to forecast")] = 24,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="also area x category series and every model (slower)"),
+    ] = False,
+) -> None:
+    """The main job: data -> completeness check -> EDA -> hotspots -> forecasts -> report."""
+    from crimecast.pipeline import STEP_LABELS, RunOptions
+    from crimecast.pipeline import run as run_pipeline
+
+    if demo and source:
+        raise ConfigError(
+            "--demo and --source both given", hint="use --demo alone, or --source FILE..."
+        )
+    if backend not in ("local", "spark"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="use --backend local or spark")
+    if demo_rows < 1000:
+        raise ConfigError("--demo-rows must be at least 1000", hint="e.g. --demo-rows 30000")
+    if store is None:  # a demo never writes simulated rows into the real store
+        store = Path(out) / "demo-store" if demo else Path(config.get("store"))
+    options = RunOptions(
+        out=Path(out),
+        store=Path(store).expanduser(),
+        sources=tuple(source or ()),
+        demo=demo,
+        demo_rows=demo_rows,
+        backend=backend,
+        seed=seed if seed is not None else config.get_int("seed"),
+        horizon=horizon,
+        full=full,
+    )
+    if demo:
+        console.print("[bold yellow]--demo: SIMULATED data, not real LAPD incidents[/]")
+    # a spinner with the running time for the step in progress; one line per finished step
+    bar = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    )
+    with bar:
+        tasks = {}
+
+        def on_event(step, phase, rec):
+            if phase == "start":
+                tasks[step] = bar.add_task(STEP_LABELS[step], total=None)
+                return
+            bar.remove_task(tasks[step])
+            colour = {"computed": "green", "reused": "cyan", "failed": "red"}.get(
+                rec.status, "yellow"
+            )
+            bar.console.print(
+                f"  {STEP_LABELS[step]:<24} [{colour}]{rec.status:<14}[/] {rec.seconds:7.2f}s"
+                + (f"  {rec.note}" if rec.note else ""),
+                highlight=False,
+            )
+
+        result = run_pipeline(options, on_event=on_event)
+    total = result.run_json.get("total_seconds", 0)
+    console.print(f"report: {result.report}")
+    console.print(f"outputs in {result.out} (run.json, tables/, figures/); {total:.1f}s in all")
+    for w in result.run_json.get("data", {}).get("warnings", []):
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)

@@ -1,0 +1,375 @@
+"""`crimecast run`: data -> completeness -> EDA -> hotspots -> forecasts with backtests -> report.
+
+The orchestration only: every analysis is the public function of its own part (crimecast.eda,
+crimecast.spatial, crimecast.panel / crimecast.forecast); this module calls them, writes their
+outputs into the run directory and remembers what it computed. A part that is not installed is
+skipped and said so ("not available") in the report and in run.json, never faked.
+
+Caching: each step's result is pickled under `OUT/.cache/` with a key made of the store's ingest
+ledger (what data is in the store), the options that step depends on, the crimecast version and
+which parts are available. Re-running with nothing new loads every step from the cache ("reused").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+import pickle
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from crimecast.errors import CrimecastError, StoreError
+from crimecast.report import build as report_build
+from crimecast.report import steps as report_steps
+from crimecast.report.build import __version__
+from crimecast.store import Store
+
+STEPS = ("data", "completeness", "eda", "hotspots", "forecast", "report")
+STEP_LABELS = {
+    "data": "ingest",
+    "completeness": "completeness check",
+    "eda": "exploratory analysis",
+    "hotspots": "hotspots",
+    "forecast": "forecasts + backtests",
+    "report": "report",
+}
+CACHE_VERSION = 1
+LIBS = ("duckdb", "pandas", "numpy", "statsmodels", "prophet", "statsforecast", "plotly", "esda")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path
+    store: Path
+    sources: tuple[Path, ...] = ()
+    demo: bool = False
+    demo_rows: int = 30_000
+    demo_years: tuple[int, int] = (2019, 2023)
+    backend: str = "local"
+    seed: int = 42
+    horizon: int = 24
+    windows: int = 2
+    full: bool = False  # also area x category series and every model (slower)
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str = "pending"  # computed | reused | skipped | not available | failed
+    seconds: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class RunResult:
+    out: Path
+    store: Path
+    steps: list[StepRecord] = field(default_factory=list)
+    run_json: dict = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.out / "report.html"
+
+
+Callback = Callable[[str, str, StepRecord], None]
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def ledger_key(store: Store) -> str:
+    """What data is in the store: the ingest ledger (one row per ingested file or page)."""
+    led = store.query(
+        "SELECT sha256, source, stored, quarantined, duplicates_merged FROM ingests "
+        "ORDER BY ingested_at, ingest_id"
+    )
+    n = store.count()
+    return _digest([led.astype(str).values.tolist(), n])
+
+
+def available_parts() -> dict[str, bool]:
+    """Which analysis parts are installed in this checkout (each is built by its own issue)."""
+    out = {}
+    for name in ("eda", "profiles", "spatial", "panel", "forecast"):
+        try:
+            importlib.import_module(f"crimecast.{name}")
+            out[name] = True
+        except ImportError:
+            out[name] = False
+    return out
+
+
+class Cache:
+    """Pickled step results under OUT/.cache, valid while their key matches."""
+
+    def __init__(self, out: Path):
+        self.dir = out / ".cache"
+
+    def load(self, step: str, key: str) -> dict | None:
+        path = self.dir / f"{step}.pkl"
+        if not path.exists():
+            return None
+        try:
+            with open(path, "rb") as fh:
+                saved = pickle.load(fh)
+        except Exception:  # a cache from another version or a killed run: recompute
+            return None
+        if saved.get("key") != key or saved.get("version") != CACHE_VERSION:
+            return None
+        # outputs the step wrote must still be there (a user may have deleted the out dir files)
+        if not all((self.dir.parent / f).exists() for f in saved["data"].get("files", ())):
+            return None
+        return saved["data"]
+
+    def save(self, step: str, key: str, data: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f".{step}.pkl.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump({"key": key, "version": CACHE_VERSION, "data": data}, fh)
+        tmp.replace(self.dir / f"{step}.pkl")
+
+
+# -- the data step ---------------------------------------------------------------------------------
+def _simulate_demo(options: RunOptions, workdir: Path) -> Path:
+    """Write the small simulated city for --demo (deterministic by seed, so re-runs skip it)."""
+    try:
+        simulate = importlib.import_module("crimecast.ingest.simulate")
+    except ImportError as exc:
+        raise CrimecastError(
+            "the simulator (crimecast.ingest.simulate) is not installed in this checkout",
+            hint="use --source FILE... with LAPD incident files instead of --demo",
+        ) from exc
+    path = workdir / f"simulated_city_{options.seed}_{options.demo_rows}.csv"
+    simulate.write_csv(
+        path,
+        rows=options.demo_rows,
+        seed=options.seed,
+        start=dt.date(options.demo_years[0], 1, 1),
+        end=dt.date(options.demo_years[1], 12, 31),
+    )
+    return path
+
+
+def _fetch_into(store: Store) -> list[str]:
+    """Empty store and no --source: download from the portal via the fetch module."""
+    try:
+        socrata = importlib.import_module("crimecast.ingest.socrata")
+    except ImportError as exc:
+        raise StoreError(
+            f"the store at {store.path} is empty and the portal fetcher is not installed",
+            hint="crimecast run --source FILE... (LAPD CSV exports you hold), or "
+            "crimecast run --demo to try crimecast on a simulated city",
+        ) from exc
+    notes = socrata.fetch_all(store)
+    return [str(n) for n in notes or ()]
+
+
+def step_data(options: RunOptions, store: Store) -> dict:
+    """Ingest what the user asked for; the store skips files it has seen (idempotent)."""
+    reports = []
+    if options.demo:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = _simulate_demo(options, Path(tmp))
+            reports = store.ingest_files([path], source="simulated", simulated=True)
+    elif options.sources:
+        missing = [str(p) for p in options.sources if not Path(p).exists()]
+        if missing:
+            raise CrimecastError(
+                f"source file(s) not found: {', '.join(missing)}",
+                hint="check the paths given to --source",
+            )
+        reports = store.ingest_files(options.sources)
+    elif store.count() == 0:
+        _fetch_into(store)
+    if store.count() == 0:
+        raise StoreError(
+            f"the store at {store.path} holds no incidents after ingest",
+            hint="pass LAPD incident files with --source, or try crimecast run --demo",
+        )
+    new = [r for r in reports if not r.skipped]
+    return {
+        "ingested": [
+            {
+                "file": Path(r.path).name,
+                "rows_read": r.rows_read,
+                "stored": r.stored,
+                "quarantined": r.quarantined,
+                "duplicates_merged": r.duplicates_merged,
+                "skipped": r.skipped,
+                "warnings": r.warnings,
+            }
+            for r in reports
+        ],
+        "new_files": len(new),
+    }
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def _versions() -> dict:
+    out = {"crimecast": __version__, "python": platform.python_version()}
+    from importlib.metadata import PackageNotFoundError, version
+
+    for lib in LIBS:
+        try:
+            out[lib] = version(lib)
+        except PackageNotFoundError:
+            out[lib] = None
+    return out
+
+
+def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
+    """Run every step; `on_event(step, phase, record)` reports 'start' and 'end' of each step."""
+    out = Path(options.out)
+    for sub in ("figures", "tables"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    result = RunResult(out=out, store=Path(options.store))
+    records = {s: StepRecord(s) for s in STEPS}
+    result.steps = list(records.values())
+    emit = on_event or (lambda *_: None)
+    cache = Cache(out)
+    parts = available_parts()
+    started = time.perf_counter()
+
+    def timed(name: str, fn: Callable[[], tuple[str, str]]):
+        rec = records[name]
+        emit(name, "start", rec)
+        t0 = time.perf_counter()
+        try:
+            rec.status, rec.note = fn()
+        except BaseException:
+            rec.status = "failed"
+            rec.seconds = time.perf_counter() - t0
+            emit(name, "end", rec)
+            raise
+        rec.seconds = time.perf_counter() - t0
+        emit(name, "end", rec)
+
+    with Store(result.store) as store:
+        data: dict = {}
+
+        def do_data():
+            data.update(step_data(options, store))
+            if options.demo or options.sources:
+                if data["new_files"]:
+                    return "computed", f"{data['new_files']} new file(s) ingested"
+                return "reused", "files already in the store"
+            return "reused", "store as it is"
+
+        timed("data", do_data)
+        ledger = ledger_key(store)
+        info = store.info()
+        completeness = store.completeness()
+    # analyses read a read-only store: the write lock is released for the rest of the run
+    ctx = report_steps.Context(
+        out=out,
+        store=result.store,
+        info=info,
+        completeness=completeness,
+        options=asdict(options),
+        parts=parts,
+    )
+    results: dict[str, dict] = {"data": data}
+    base = {"ledger": ledger, "crimecast": __version__, "parts": parts}
+    step_opts = {
+        "completeness": {},
+        "eda": {},
+        "hotspots": {"seed": options.seed},
+        "forecast": {
+            "seed": options.seed,
+            "horizon": options.horizon,
+            "windows": options.windows,
+            "full": options.full,
+            "backend": options.backend,
+        },
+    }
+    keys = {}
+    for name in ("completeness", "eda", "hotspots", "forecast"):
+        key = keys[name] = _digest({**base, "step": name, **step_opts[name]})
+
+        def do_step(name=name, key=key):
+            cached = cache.load(name, key)
+            if cached is not None:
+                results[name] = cached
+                return "reused", cached.get("note", "")
+            res = getattr(report_steps, f"step_{name}")(ctx, results)
+            results[name] = res
+            if res.get("status") != "not available":
+                cache.save(name, key, res)
+            return res.get("status", "computed"), res.get("note", "")
+
+        timed(name, do_step)
+
+    # the report is reused only when every analysis came from the cache and it still exists
+    report_key = _digest({**base, "step": "report", "keys": keys})
+
+    def do_report():
+        reused_all = all(records[s].status in ("reused", "not available") for s in STEPS[1:5])
+        if reused_all and cache.load("report", report_key) is not None:
+            return "reused", "nothing new since the last run"
+        run_json = build_run_json(options, result, info, results, records, started)
+        report_build.write_report(ctx, results, run_json)
+        cache.save("report", report_key, {"files": ["report.html"]})
+        return "computed", "report.html"
+
+    timed("report", do_report)
+    result.run_json = build_run_json(options, result, info, results, records, started)
+    (out / "run.json").write_text(json.dumps(result.run_json, indent=2, default=str))
+    return result
+
+
+def build_run_json(options, result, info, results, records, started) -> dict:
+    """run.json: what was run on what, and how long each step took."""
+    fc = results.get("forecast", {})
+    return {
+        "crimecast_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "simulated": bool(info["simulated"]),
+        "data_label": "SIMULATED" if info["simulated"] else "LAPD open data",
+        "store": str(result.store),
+        "out": str(result.out),
+        "options": {
+            k: (list(map(str, v)) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(options).items()
+        },
+        "seed": options.seed,
+        "data": {
+            "date_min": info["date_min"],
+            "date_max": info["date_max"],
+            "incidents": info["incidents"],
+            "rows_read": info["rows_read"],
+            "quarantined": info["quarantined"],
+            "duplicates_merged": info["duplicates_merged"],
+            "simulated_incidents": info["simulated"],
+            "per_source": info["per_source"],
+            "complete_through": info["complete_through"],
+            "months_excluded_from_models": [
+                m["month"] for m in info["months"] if not m["complete"]
+            ],
+            "warnings": info["warnings"],
+        },
+        "ingested": results.get("data", {}).get("ingested", []),
+        "steps": {
+            s: {"status": r.status, "seconds": round(r.seconds, 3), "note": r.note}
+            for s, r in records.items()
+        },
+        "total_seconds": round(time.perf_counter() - started, 3),
+        "parts": {
+            s: results.get(s, {}).get("status", records[s].status)
+            for s in ("eda", "hotspots", "forecast")
+        },
+        "forecast": fc.get("summary", {}),
+        "outputs": sorted(
+            str(p.relative_to(result.out))
+            for p in result.out.rglob("*")
+            if p.is_file() and ".cache" not in p.parts
+        ),
+        "versions": _versions(),
+    }
