@@ -300,7 +300,31 @@ class Store:
             target.rename(old)
         tmp.rename(target)
         shutil.rmtree(old, ignore_errors=True)
+        self._set_meta("parquet_version", self._version())
         return target
+
+    def _version(self) -> str:
+        """Changes with every ingest that changed something."""
+        n, last = self.con.execute(
+            "SELECT count(*), max(ingested_at) FROM ingests WHERE stored + duplicates_merged > 0"
+        ).fetchall()[0]
+        return f"{n}:{last}"
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.con.execute("DELETE FROM meta WHERE key = ?", [key])
+        self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+    def ensure_parquet(self) -> Path:
+        """The Parquet mirror, rewritten first if an interrupted ingest left it missing or stale."""
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'parquet_version'").fetchall()
+        if self.parquet_dir.exists() and rows and rows[0][0] == self._version():
+            return self.parquet_dir
+        if self.read_only:
+            raise StoreError(
+                f"the Parquet files under {self.parquet_dir} are missing or out of date",
+                hint="open the store once for writing (e.g. crimecast info --repair) to rewrite them",
+            )
+        return self.export_parquet()
 
     def _require_writable(self) -> None:
         if self.read_only:

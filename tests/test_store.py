@@ -1,0 +1,205 @@
+"""The store: idempotent, atomic, newest version wins, Parquet mirror, info."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crimecast.errors import StoreError
+from crimecast.store import Store
+
+HEADER = "DR_NO,Date Rptd,DATE OCC,TIME OCC,AREA,AREA NAME,Crm Cd,Crm Cd Desc,LAT,LON"
+
+
+def csv_file(path: Path, rows: list[tuple]) -> Path:
+    lines = [HEADER] + [
+        f"{dr},{rptd},{occ},1200,{area},,{code},,34.05,-118.25"
+        for dr, rptd, occ, area, code in rows
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def big_csv(path: Path, n: int) -> Path:
+    """n rows written by DuckDB (fast), ids 1..n, dates spread over 2019-2022."""
+    duckdb.sql(
+        f"""COPY (SELECT i AS DR_NO,
+                  strftime(DATE '2019-01-01' + CAST(i % 1400 AS INTEGER) + 1, '%m/%d/%Y') AS "Date Rptd",
+                  strftime(DATE '2019-01-01' + CAST(i % 1400 AS INTEGER), '%m/%d/%Y') AS "DATE OCC",
+                  1 + i % 21 AS AREA, 624 AS "Crm Cd"
+                FROM range(1, {n} + 1) t(i)) TO '{path}' (HEADER, DELIMITER ',')"""
+    )
+    return path
+
+
+def test_ingest_twice_changes_nothing(tmp_path):
+    f = csv_file(tmp_path / "a.csv", [(1, "01/02/2020", "01/01/2020", 1, 624)])
+    with Store(tmp_path / "s") as st:
+        first = st.ingest_files([f])[0]
+        second = st.ingest_files([f])[0]
+        assert first.stored == 1 and not first.skipped
+        assert second.skipped and st.count() == 1
+        assert len(st.ingests()) == 1
+
+
+def test_newest_version_wins_across_files(tmp_path):
+    a = csv_file(
+        tmp_path / "a.csv",
+        [(1, "01/02/2020", "01/01/2020", 1, 624), (2, "01/02/2020", "01/01/2020", 2, 624)],
+    )
+    b = csv_file(tmp_path / "b.csv", [(1, "01/05/2020", "01/01/2020", 1, 510)])
+    with Store(tmp_path / "s") as st:
+        st.ingest_files([a])
+        rep = st.ingest_files([b])[0]
+        assert rep.stored == 0 and rep.duplicates_merged == 1
+        df = st.incidents().set_index("record_id")
+        assert len(df) == 2 and df.loc["1", "crime_code"] == 510
+        assert df.loc["1", "source"] == "b.csv"
+        info = st.info()
+        assert info["duplicates_merged"] == 1 and info["rows_read"] == 3
+
+
+def test_info_json_has_the_keys(tmp_path, incidents_dir):
+    store = tmp_path / "s"
+    with Store(store) as st:
+        st.ingest_files([incidents_dir / "jetjagar_citywide_2020_1k.csv.gz"])
+    res = subprocess.run(
+        [sys.executable, "-m", "crimecast.cli", "info", "--store", str(store), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(res.stdout)
+    for key in (
+        "incidents",
+        "quarantined",
+        "duplicates_merged",
+        "date_min",
+        "date_max",
+        "complete_through",
+    ):
+        assert key in data
+    assert data["incidents"] == 1000 and data["duplicates_merged"] == 0
+    assert data["date_min"].startswith("2020-01") and data["date_max"].startswith("2020-")
+    assert data["per_source"] == {"jetjagar_citywide_2020_1k.csv.gz": 1000}
+    human = subprocess.run(
+        [sys.executable, "-m", "crimecast.cli", "info", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "1,000" in human.stdout and "complete through" in human.stdout
+
+
+def test_parquet_mirror_matches_the_database(tmp_path, incidents_dir):
+    with Store(tmp_path / "s") as st:
+        st.ingest_files([incidents_dir / "rudraxdave_citywide_2014_2019_2k_per_year.csv.gz"])
+        years = sorted(p.name for p in st.parquet_dir.iterdir())
+        assert years == [f"year={y}" for y in range(2014, 2020)]
+        counts = duckdb.sql(
+            f"SELECT year, count(*) FROM read_parquet('{st.parquet_dir}/*/*.parquet', "
+            "hive_partitioning=true) GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert [n for _, n in counts] == [2000] * 6
+        assert st.ensure_parquet() == st.parquet_dir
+
+
+def test_parquet_mirror_is_rewritten_when_missing(tmp_path):
+    f = csv_file(tmp_path / "a.csv", [(1, "01/02/2020", "01/01/2020", 1, 624)])
+    with Store(tmp_path / "s") as st:
+        st.ingest_files([f])
+        import shutil
+
+        shutil.rmtree(st.parquet_dir)
+        assert st.ensure_parquet().exists()
+    with Store(tmp_path / "s", read_only=True) as ro:
+        assert ro.ensure_parquet().exists()
+
+
+def test_read_only_store_that_does_not_exist(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        Store(tmp_path / "nothing", read_only=True)
+
+
+def test_locked_store_gives_a_clear_error(tmp_path):
+    store = tmp_path / "s"
+    Store(store).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from crimecast.store import Store; s = Store({str(store)!r}); print('ready', flush=True);"
+            " import time; time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreError, match="another crimecast process"):
+            Store(store)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _state(store: Path) -> tuple[int, int]:
+    with Store(store, read_only=True) as st:
+        return st.count(), len(st.ingests())
+
+
+def test_killed_ingest_leaves_the_store_before_or_after_never_between(tmp_path):
+    """Kill a large ingest at several moments: the store is always exactly the old one or the
+    complete new one."""
+    store = tmp_path / "s"
+    small = csv_file(tmp_path / "small.csv", [(10**9, "01/02/2020", "01/01/2020", 1, 624)])
+    with Store(store) as st:
+        st.ingest_files([small])
+    big = big_csv(tmp_path / "big.csv", 400_000)
+    outcomes = set()
+    for delay in (0.8, 1.4, 2.0, 2.6):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crimecast.cli", "ingest", str(big), "--store", str(store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        state = _state(store)
+        assert state in {(1, 1), (400_001, 2)}, state
+        outcomes.add(state)
+        if state == (400_001, 2):
+            break
+    assert (1, 1) in outcomes, "no kill landed mid-ingest; make the file bigger"
+    with Store(store) as st:  # the next ingest completes normally
+        rep = st.ingest_files([big])[0]
+        assert rep.reconciles and st.count() == 400_001
+        par = st.ensure_parquet()
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{par}/*/*.parquet')").fetchall()[0][0]
+        assert n == 400_001
+
+
+def test_ingest_frame(tmp_path):
+    raw = pd.DataFrame(
+        {
+            "dr_no": ["5", "6"],
+            "date_occ": ["2021-05-01T00:00:00.000", "garbage"],
+            "area": ["7", "7"],
+            "crm_cd": ["510", "510"],
+        }
+    )
+    with Store(tmp_path / "s") as st:
+        rep = st.ingest_frame(raw, "page-1")
+        assert (rep.stored, rep.quarantined) == (1, 1)
+        assert st.incidents()["area_name"].tolist() == ["Wilshire"]
