@@ -1,0 +1,173 @@
+"""Forecast accuracy: a registry of metrics, a summary per series x model, and warnings in words.
+
+Metrics (over every backtest point of a series and model, across windows):
+
+    mae          mean absolute error
+    rmse         root mean squared error
+    mase         mean of |error| / scale, where scale is the in-sample MAE of the seasonal naive
+                 forecast on the training data of that window (lag = season length; lag 1 when
+                 the history is shorter than a season). Below 1: better than the in-sample
+                 seasonal naive; above 1: worse.
+    wape         sum |error| / sum |actual|
+    coverage_80, coverage_95   share of actuals inside the 80% / 95% interval
+    width_80, width_95         mean width of the interval
+
+`skill` compares the model with the better of the two simple baselines (naive and seasonal
+naive, re-computed here on the same windows): 1 - MAE / baseline MAE. A model *beats the
+baselines* only when skill >= SKILL_MARGIN (5%) over at least 2 windows; on a random walk, where
+nothing is predictable beyond the last value, no model should, and none is reported to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from crimecast.forecast.models import SEASON_LENGTH, Naive, SeasonalNaive
+
+SKILL_MARGIN = 0.05
+
+
+def mase_scale(y: np.ndarray, m: int) -> float:
+    """In-sample MAE of the seasonal naive forecast (lag m, or 1 if the history is shorter)."""
+    y = np.asarray(y, float)
+    lag = m if y.size > m else 1
+    if y.size <= lag:
+        return 0.0
+    return float(np.mean(np.abs(y[lag:] - y[:-lag])))
+
+
+def _mae(g):
+    return float(np.mean(np.abs(g["y"] - g["yhat"])))
+
+
+def _rmse(g):
+    return float(np.sqrt(np.mean((g["y"] - g["yhat"]) ** 2)))
+
+
+def _mase(g):
+    return float(np.mean(np.abs(g["y"] - g["yhat"]) / g["scale"]))
+
+
+def _wape(g):
+    denom = float(np.sum(np.abs(g["y"])))
+    return float(np.sum(np.abs(g["y"] - g["yhat"])) / denom) if denom else np.nan
+
+
+def _coverage(level: int) -> Callable:
+    return lambda g: float(np.mean((g["y"] >= g[f"lo_{level}"]) & (g["y"] <= g[f"hi_{level}"])))
+
+
+def _width(level: int) -> Callable:
+    return lambda g: float(np.mean(g[f"hi_{level}"] - g[f"lo_{level}"]))
+
+
+METRICS: dict[str, Callable[[pd.DataFrame], float]] = {
+    "mae": _mae,
+    "rmse": _rmse,
+    "mase": _mase,
+    "wape": _wape,
+    "coverage_80": _coverage(80),
+    "coverage_95": _coverage(95),
+    "width_80": _width(80),
+    "width_95": _width(95),
+}
+
+
+def window_context(cv: pd.DataFrame, panel: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Per (unique_id, cutoff): training length, MASE scale, and the baselines' forecasts."""
+    m = SEASON_LENGTH.get(freq, 1)
+    rows, base = [], []
+    series = {u: g.sort_values("ds") for u, g in panel.groupby("unique_id")}
+    for (uid, cutoff), g in cv.groupby(["unique_id", "cutoff"]):
+        hist = series[uid]
+        train = hist[hist["ds"] <= cutoff]
+        y = train["y"].to_numpy(float)
+        rows.append((uid, cutoff, len(y), mase_scale(y, m)))
+        ds = pd.DatetimeIndex(train["ds"])
+        h = int(g["ds"].nunique())
+        for alias, cls in (("naive", Naive), ("seasonal_naive", SeasonalNaive)):
+            pred = cls(freq).fit(y, ds).predict(h, ())["yhat"].to_numpy()
+            base.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": uid,
+                        "cutoff": cutoff,
+                        "ds": sorted(g["ds"].unique()),
+                        "baseline": alias,
+                        "yhat_base": pred,
+                    }
+                )
+            )
+    ctx = pd.DataFrame(rows, columns=["unique_id", "cutoff", "history", "scale"])
+    return ctx, pd.concat(base, ignore_index=True) if base else pd.DataFrame()
+
+
+def warnings_for(row: pd.Series, freq: str) -> list[str]:
+    """Reasons in words not to trust a model's forecasts of a series."""
+    out = []
+    m = SEASON_LENGTH.get(freq, 1)
+    if row["mase"] > 1:
+        out.append(
+            f"MASE {row['mase']:.2f} > 1: its errors are larger than the seasonal naive "
+            "forecast's in-sample errors"
+        )
+    if row["model"] not in ("naive", "seasonal_naive") and not row["beats_baselines"]:
+        out.append(f"no better than the simple baselines (skill {row['skill']:+.0%}); prefer them")
+    for lv in (80, 95):
+        cov = row[f"coverage_{lv}"]
+        if row["n"] >= 10 and cov < lv / 100 - 0.15:
+            out.append(f"{lv}% intervals held only {cov:.0%} of actuals (too narrow)")
+    if row["mean_y"] > 0 and row["width_95"] > row["mean_y"]:
+        out.append(
+            f"95% intervals ({row['width_95']:.3g} wide) are wider than the level itself "
+            f"(mean {row['mean_y']:.3g}): too uncertain to act on"
+        )
+    if row["min_history"] < 2 * m:
+        out.append(
+            f"too little history: {int(row['min_history'])} periods before the first cutoff "
+            f"(fewer than 2 seasons of {m})"
+        )
+    if row["n_windows"] < 2:
+        out.append("only one backtest window: accuracy figures are anecdotal")
+    return out
+
+
+def summary(cv: pd.DataFrame, panel: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Metrics per series x model from a backtest frame and the panel it came from."""
+    if cv.empty:
+        return pd.DataFrame()
+    ctx, base = window_context(cv, panel, freq)
+    pts = cv.merge(ctx, on=["unique_id", "cutoff"], how="left")
+    pts["scale"] = pts["scale"].where(pts["scale"] > 0, np.nan)
+    pts = pts.merge(
+        pts[["unique_id", "cutoff", "ds", "y"]]
+        .drop_duplicates()
+        .merge(base, on=["unique_id", "cutoff", "ds"])
+        .assign(err=lambda d: (d["y"] - d["yhat_base"]).abs())
+        .groupby(["unique_id", "baseline"])["err"]
+        .mean()
+        .groupby("unique_id")
+        .min()
+        .rename("baseline_mae")
+        .reset_index(),
+        on="unique_id",
+        how="left",
+    )
+    rows = []
+    for (uid, model), g in pts.groupby(["unique_id", "model"], sort=True):
+        rec = {"unique_id": uid, "model": model}
+        rec.update({name: fn(g) for name, fn in METRICS.items()})
+        base_mae = float(g["baseline_mae"].iloc[0])
+        rec["skill"] = 1 - rec["mae"] / base_mae if base_mae > 0 else 0.0
+        rec["n_windows"] = g["cutoff"].nunique()
+        rec["n"] = len(g)
+        rec["min_history"] = int(g["history"].min())
+        rec["mean_y"] = float(g["y"].mean())
+        rec["beats_baselines"] = bool(rec["skill"] >= SKILL_MARGIN and rec["n_windows"] >= 2)
+        rows.append(rec)
+    out = pd.DataFrame(rows)
+    out["warnings"] = ["; ".join(warnings_for(r, freq)) for _, r in out.iterrows()]
+    return out

@@ -1,0 +1,304 @@
+"""The model protocol, the baselines, ETS and the intermittent-demand methods.
+
+Every model follows one small protocol (DESIGN.md, convention 2):
+
+    model = make("ets", freq="MS", seed=42)
+    model.fit(y, ds)               # y: float array of counts, ds: the matching DatetimeIndex
+    frame = model.predict(h, (80, 95))   # columns yhat, lo_80, hi_80, lo_95, hi_95 (h rows)
+
+and carries an `alias`. Counts are never negative: `finish()` clips the point forecast and every
+bound at 0 (the normal approximation some models use would otherwise go below 0 on quiet series).
+
+Interval methods, per model:
+- naive / seasonal_naive: normal, with the in-sample RMS of the (seasonal) one-step differences
+  scaled by sqrt(steps) / sqrt(seasons ahead) (Hyndman & Athanasopoulos, FPP3 5.5).
+- ets: statsmodels ETSModel (additive error, damped additive trend, additive seasonality when
+  there are 2 full seasons plus a little), with its exact prediction intervals.
+- croston (SBA) and tsb: point forecasts as in statsforecast's CrostonSBA and TSB; intervals are
+  normal with the in-sample one-step residual RMS growing like simple exponential smoothing's,
+  sd_h = sd_1 * sqrt(1 + (h - 1) * alpha^2).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from crimecast.errors import ConfigError
+
+SEASON_LENGTH = {"D": 7, "W": 52, "MS": 12}
+LEVELS = (80, 95)
+
+
+def band_columns(levels: Sequence[int] = LEVELS) -> list[str]:
+    return [c for lv in levels for c in (f"lo_{lv}", f"hi_{lv}")]
+
+
+class Model(Protocol):
+    alias: str
+
+    def fit(self, y: np.ndarray, ds: pd.DatetimeIndex) -> Model: ...
+
+    def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame: ...
+
+
+def finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts: clip the point forecast and every bound at 0, and keep lo <= yhat <= hi."""
+    out = frame.clip(lower=0.0).astype(float)
+    for col in out.columns:
+        if col.startswith("lo_"):
+            out[col] = np.minimum(out[col], out["yhat"])
+        elif col.startswith("hi_"):
+            out[col] = np.maximum(out[col], out["yhat"])
+    return out.reset_index(drop=True)
+
+
+def normal_bands(mean: np.ndarray, sd: np.ndarray, levels: Sequence[int]) -> pd.DataFrame:
+    """Point forecast and symmetric normal intervals at the given levels (percent)."""
+    out = {"yhat": np.asarray(mean, float)}
+    for lv in levels:
+        z = norm.ppf(0.5 + lv / 200)
+        out[f"lo_{lv}"] = mean - z * sd
+        out[f"hi_{lv}"] = mean + z * sd
+    return pd.DataFrame(out)
+
+
+def rms(x: np.ndarray) -> float:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(np.sqrt(np.mean(x**2))) if x.size else 0.0
+
+
+class BaseModel:
+    """Shared state: the training data, its frequency and season length."""
+
+    alias = "base"
+
+    def __init__(self, freq: str = "MS", seed: int = 42):
+        self.freq = freq
+        self.m = SEASON_LENGTH.get(freq, 1)
+        self.seed = seed
+
+    def fit(self, y, ds=None) -> BaseModel:
+        self.y = np.asarray(y, dtype=float)
+        self.ds = pd.DatetimeIndex(ds) if ds is not None else None
+        if self.y.size == 0:
+            raise ValueError("cannot fit a model on an empty series")
+        self._fit()
+        return self
+
+    def _fit(self) -> None:
+        pass
+
+    def future_index(self, h: int) -> pd.DatetimeIndex:
+        from crimecast.forecast.calendar import future_dates
+
+        return future_dates(self.ds, self.freq, h)
+
+
+class Naive(BaseModel):
+    """Tomorrow looks like today: the last value, repeated."""
+
+    alias = "naive"
+
+    def _fit(self) -> None:
+        self.sd1 = rms(np.diff(self.y))
+
+    def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        steps = np.arange(1, h + 1)
+        mean = np.full(h, self.y[-1])
+        return finish(normal_bands(mean, self.sd1 * np.sqrt(steps), levels))
+
+
+class SeasonalNaive(BaseModel):
+    """The same period last season (last year's month, last week's weekday). With less than one
+    full season of history it falls back to the naive forecast."""
+
+    alias = "seasonal_naive"
+
+    def _fit(self) -> None:
+        m = self.m
+        if self.y.size <= m:
+            self._fallback = Naive(self.freq).fit(self.y, self.ds)
+            return
+        self._fallback = None
+        self.sd1 = rms(self.y[m:] - self.y[:-m])
+
+    def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        if self._fallback is not None:
+            return self._fallback.predict(h, levels)
+        m, n = self.m, self.y.size
+        idx = n - m + (np.arange(h) % m)
+        seasons_ahead = np.arange(h) // m + 1
+        return finish(normal_bands(self.y[idx], self.sd1 * np.sqrt(seasons_ahead), levels))
+
+
+def _flat(value: float, h: int, levels: Sequence[int]) -> pd.DataFrame:
+    return finish(normal_bands(np.full(h, float(value)), np.zeros(h), levels))
+
+
+def ets_spec(n: int, m: int) -> dict:
+    """ETSModel settings for a series of n points with season length m (documented choice:
+    damped additive trend when there are 10+ points, additive season with 2 seasons + 2)."""
+    seasonal = "add" if m > 1 and n >= 2 * m + 2 else None
+    trend = "add" if n >= 10 else None
+    return {
+        "error": "add",
+        "trend": trend,
+        "damped_trend": trend is not None,
+        "seasonal": seasonal,
+        "seasonal_periods": m if seasonal else None,
+    }
+
+
+def ets_series(y: np.ndarray, ds: pd.DatetimeIndex | None, freq: str) -> pd.Series:
+    """The pandas series statsmodels needs for dated predictions."""
+    from crimecast.forecast.calendar import regular_index
+
+    return pd.Series(y, index=regular_index(ds, freq, len(y)))
+
+
+class ETS(BaseModel):
+    """Exponential smoothing, damped trend (statsmodels ETSModel, exact intervals)."""
+
+    alias = "ets"
+
+    def _fit(self) -> None:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        self.result = None
+        if np.ptp(self.y) == 0 or self.y.size < 4:
+            return
+        spec = ets_spec(self.y.size, self.m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ETSModel(ets_series(self.y, self.ds, self.freq), **spec)
+            self.result = model.fit(disp=False)
+
+    def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        if self.result is None:
+            return _flat(self.y[-1], h, levels)
+        n = self.y.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = self.result.get_prediction(start=n, end=n + h - 1)
+            out = {"yhat": np.asarray(pred.predicted_mean, float)}
+            for lv in levels:
+                sf = pred.summary_frame(alpha=1 - lv / 100)
+                out[f"lo_{lv}"] = sf["pi_lower"].to_numpy(float)
+                out[f"hi_{lv}"] = sf["pi_upper"].to_numpy(float)
+        return finish(pd.DataFrame(out))
+
+
+def ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
+    """Simple exponential smoothing: (one-step forecast, in-sample one-step forecasts), with the
+    level started at the first value (the same recursion as statsforecast's)."""
+    fitted = np.full(x.size, np.nan)
+    level = float(x[0])
+    for i in range(1, x.size):
+        level = alpha * float(x[i - 1]) + (1 - alpha) * level
+        fitted[i] = level
+    return alpha * float(x[-1]) + (1 - alpha) * level, fitted
+
+
+class _Intermittent(BaseModel):
+    alpha = 0.1
+
+    def _fit(self) -> None:
+        self.mean = self._mean(self.y)
+        # one-step residuals of the same rule applied to each prefix (the last 200 suffice and
+        # keep long daily series fast)
+        ts = range(max(1, self.y.size - 200), self.y.size)
+        preds = np.array([self._mean(self.y[:t]) for t in ts])
+        self.sd1 = rms(self.y[list(ts)] - preds) if preds.size else 0.0
+
+    def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        steps = np.arange(h)
+        sd = self.sd1 * np.sqrt(1 + steps * self.alpha**2)
+        return finish(normal_bands(np.full(h, self.mean), sd, levels))
+
+
+class Croston(_Intermittent):
+    """Croston's method with the Syntetos-Boylan correction (SBA) for sparse counts."""
+
+    alias = "croston"
+
+    def _mean(self, y: np.ndarray) -> float:
+        nz = np.flatnonzero(y)
+        if nz.size == 0:
+            return 0.0
+        demand, _ = ses(y[nz], self.alpha)
+        intervals, _ = ses(np.diff(nz + 1, prepend=0).astype(float), self.alpha)
+        mean = demand / intervals if intervals != 0 else demand
+        return mean * (1 - self.alpha / 2)
+
+
+class TSB(_Intermittent):
+    """Teunter-Syntetos-Babai: smooths the demand size and the probability of any demand, so a
+    series that goes quiet decays towards 0 (Croston's never does)."""
+
+    alias = "tsb"
+    alpha_d = 0.1
+    alpha_p = 0.1
+
+    def _mean(self, y: np.ndarray) -> float:
+        if not (y > 0).any():
+            return 0.0
+        demand, _ = ses(y[y > 0], self.alpha_d)
+        prob, _ = ses((y != 0).astype(float), self.alpha_p)
+        return demand * prob
+
+
+def _registry() -> dict[str, type]:
+    from crimecast.forecast.prophet_model import ProphetModel
+    from crimecast.forecast.sarimax import Sarimax
+
+    return {
+        "naive": Naive,
+        "seasonal_naive": SeasonalNaive,
+        "ets": ETS,
+        "sarimax": Sarimax,
+        "prophet": ProphetModel,
+        "croston": Croston,
+        "tsb": TSB,
+    }
+
+
+# Composite models are computed by the engine from their members' forecasts (no refit).
+COMPOSITE = ("ensemble", "auto")
+BASE_MODELS = ("naive", "seasonal_naive", "ets", "sarimax", "prophet", "croston", "tsb")
+ALL_MODELS = BASE_MODELS + COMPOSITE
+
+
+def make(alias: str, freq: str = "MS", seed: int = 42) -> Model:
+    """A fresh model for an alias (composites are not models on their own: see engine)."""
+    reg = _registry()
+    if alias not in reg:
+        raise ConfigError(f"unknown model {alias!r}", hint=f"choose from: {', '.join(ALL_MODELS)}")
+    return reg[alias](freq=freq, seed=seed)
+
+
+def parse_models(text: str | Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
+    """Model aliases from a comma list, checked against the registry."""
+    if text is None or text == "" or text == ():
+        return tuple(default)
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = []
+    for item in items:
+        name = str(item).strip().lower()
+        if not name:
+            continue
+        if name not in ALL_MODELS:
+            raise ConfigError(
+                f"unknown model {name!r}", hint=f"choose from: {', '.join(ALL_MODELS)}"
+            )
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ConfigError("no model given", hint=f"choose from: {', '.join(ALL_MODELS)}")
+    return tuple(out)
