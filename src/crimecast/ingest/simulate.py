@@ -58,6 +58,23 @@ AREA_SHARE: dict[int, float] = {
     8: 0.04302, 9: 0.04598, 10: 0.04221, 11: 0.04646, 12: 0.06751, 13: 0.04777, 14: 0.05435,
     15: 0.05297, 16: 0.03692, 17: 0.04439, 18: 0.05234, 19: 0.04695, 20: 0.04632, 21: 0.04485,
 }  # fmt: skip
+# Share of each year's incidents per area, per mille (areas 1-21): Central's volume doubled from
+# 2010 to 2022 while Southwest and Mission fell. Years outside 2010-2022 use the nearest year.
+AREA_YEAR_PERMILLE: dict[int, tuple[float, ...]] = {
+    2010: (34.1, 41.6, 65.3, 35.4, 45.8, 44.0, 39.1, 39.2, 48.2, 44.3, 50.8, 69.0, 47.7, 53.0, 54.3, 44.7, 50.8, 52.9, 50.5, 41.9, 47.4),
+    2011: (35.7, 42.0, 64.4, 32.6, 49.0, 46.0, 41.3, 42.9, 47.5, 44.0, 49.0, 71.0, 46.6, 51.7, 53.3, 42.5, 48.0, 55.1, 52.5, 39.8, 45.4),
+    2012: (40.1, 42.7, 65.1, 35.1, 46.8, 46.3, 39.9, 42.6, 47.9, 44.8, 48.9, 70.9, 44.1, 51.2, 56.0, 39.4, 46.8, 52.6, 52.5, 42.3, 44.3),
+    2013: (39.4, 42.3, 66.0, 34.8, 43.7, 44.4, 40.7, 42.4, 48.7, 43.7, 48.2, 71.3, 44.8, 52.4, 56.9, 38.9, 45.1, 52.9, 53.4, 43.0, 47.2),
+    2014: (42.9, 43.7, 66.4, 35.3, 42.4, 43.8, 40.5, 41.8, 48.4, 40.6, 49.5, 71.9, 47.1, 55.0, 53.1, 36.6, 44.2, 54.0, 50.9, 46.8, 44.9),
+    2015: (48.1, 43.1, 64.5, 37.2, 44.2, 45.4, 38.8, 45.1, 48.6, 40.4, 47.6, 68.0, 44.8, 54.4, 54.8, 35.9, 46.7, 51.5, 49.3, 45.7, 46.0),
+    2016: (48.5, 40.8, 62.9, 40.8, 42.3, 47.1, 40.3, 41.6, 46.5, 42.9, 46.1, 68.4, 49.0, 52.2, 53.5, 35.3, 45.9, 51.0, 49.0, 46.9, 48.8),
+    2017: (51.6, 41.7, 61.8, 39.2, 41.9, 48.8, 42.7, 39.1, 46.7, 42.2, 45.6, 67.1, 50.9, 52.2, 53.7, 35.4, 46.2, 51.3, 47.0, 48.2, 46.8),
+    2018: (57.6, 42.2, 62.7, 38.5, 39.8, 49.8, 46.9, 44.0, 45.6, 41.4, 45.0, 65.3, 47.5, 53.2, 52.6, 35.3, 41.7, 52.2, 44.4, 48.1, 46.2),
+    2019: (62.3, 43.7, 61.9, 38.3, 39.9, 51.2, 47.8, 42.4, 43.9, 39.8, 44.2, 65.1, 49.2, 56.2, 50.9, 34.9, 41.2, 53.8, 41.9, 46.9, 44.3),
+    2020: (58.1, 45.2, 55.9, 39.1, 44.4, 50.9, 46.5, 46.6, 43.8, 40.5, 42.3, 66.7, 50.0, 58.0, 50.9, 35.6, 39.9, 54.3, 42.4, 48.3, 40.6),
+    2021: (62.8, 45.1, 54.4, 38.3, 42.3, 57.7, 46.4, 47.2, 41.5, 40.7, 44.6, 62.4, 47.3, 61.7, 52.1, 33.6, 40.5, 49.7, 39.2, 51.6, 40.9),
+    2022: (75.5, 47.7, 57.0, 36.3, 39.1, 53.4, 47.5, 44.6, 41.3, 43.7, 43.3, 62.0, 50.8, 55.5, 47.5, 33.4, 40.5, 50.0, 39.4, 51.3, 40.2),
+}  # fmt: skip
 CATEGORIES = schema.CATEGORIES
 # Share of all 2010-2022 incidents per crimecast category (same order as schema.CATEGORIES).
 CATEGORY_SHARE: dict[str, float] = dict(
@@ -142,11 +159,11 @@ DELAY: dict[str, tuple[float, float, float, float]] = {
 }  # fmt: skip
 SEX_CRIME_CODES = (121, 122, 810, 812, 813, 815, 820, 821, 860, 760)  # reported late, like rape
 DEFAULT_TIME: dict[str, tuple[float, float, float]] = {
-    "fraud/identity theft": (0.12, 0.10, 0.20), "other": (0.05, 0.01, 0.03),
+    "fraud/identity theft": (0.12, 0.10, 0.15), "other": (0.05, 0.01, 0.03),
     "rape": (0.06, 0.01, 0.04), "larceny/theft": (0.035, 0.004, 0.015),
     "burglary": (0.03, 0.004, 0.01), "vandalism": (0.02, 0.003, 0.01),
 }  # fmt: skip
-DEFAULT_TIME_OTHER = (0.012, 0.002, 0.005)
+DEFAULT_TIME_OTHER = (0.012, 0.002, 0.004)
 
 # Victims per category: share blank (no person: sex/descent blank, age 0), share sex X, share age
 # 0 among male/female victims, share female, median age, spread of log age.
@@ -155,7 +172,7 @@ VICTIM: dict[str, tuple[float, float, float, float, float, float]] = {
     "robbery": (0.0, 0.13, 0.01, 0.26, 34, 0.40),
     "aggravated assault": (0.0, 0.03, 0.01, 0.37, 35, 0.38),
     "burglary": (0.0, 0.25, 0.05, 0.35, 44, 0.35),
-    "larceny/theft": (0.04, 0.20, 0.05, 0.38, 38, 0.38),
+    "larceny/theft": (0.04, 0.26, 0.05, 0.38, 38, 0.38),
     "motor-vehicle theft": (0.96, 0.005, 0.3, 0.31, 45, 0.35),
     "arson": (0.0, 0.30, 0.02, 0.45, 48, 0.35),
     "simple assault": (0.0, 0.015, 0.01, 0.56, 34, 0.40),
@@ -232,95 +249,33 @@ MOCODES: dict[str, dict[str | None, float]] = {
 }  # fmt: skip
 MOCODES_OTHER: dict[str | None, float] = {"0913": 30, "1822": 25, "1501 2038": 20, None: 25}
 
-# Locations: per area, the spread (degrees) and four cluster centres inside the division polygon
-# (its representative point plus three seeded random interior points of LAPD_Divisions.geojson).
-AREA_CLUSTERS: dict[int, tuple[float, tuple[tuple[float, float], ...]]] = {
-    1: (
-        0.005,
-        ((34.0548, -118.2422), (34.0589, -118.2343), (34.0443, -118.2396), (34.0454, -118.2595)),
-    ),  # noqa: E501
-    2: (
-        0.0053,
-        ((34.0648, -118.2666), (34.0792, -118.2778), (34.0593, -118.2708), (34.0686, -118.2607)),
-    ),  # noqa: E501
-    3: (
-        0.008,
-        ((34.0165, -118.3272), (34.0292, -118.2968), (34.0186, -118.3584), (34.0109, -118.3083)),
-    ),  # noqa: E501
-    4: (
-        0.009,
-        ((34.0628, -118.1958), (34.0797, -118.1860), (34.0508, -118.2010), (34.0475, -118.2040)),
-    ),  # noqa: E501
-    5: (
-        0.0128,
-        ((33.7879, -118.2672), (33.7194, -118.2790), (33.7616, -118.2789), (33.7213, -118.2676)),
-    ),  # noqa: E501
-    6: (
-        0.0083,
-        ((34.1094, -118.3491), (34.1037, -118.3540), (34.1100, -118.3803), (34.0961, -118.3070)),
-    ),  # noqa: E501
-    7: (
-        0.0078,
-        ((34.0610, -118.3462), (34.0449, -118.3654), (34.0813, -118.3598), (34.0472, -118.3606)),
-    ),  # noqa: E501
-    8: (
-        0.0183,
-        ((34.0793, -118.5099), (34.1077, -118.5163), (34.1097, -118.4888), (34.1193, -118.5002)),
-    ),  # noqa: E501
-    9: (
-        0.0095,
-        ((34.1717, -118.4408), (34.1862, -118.4361), (34.1771, -118.4370), (34.1556, -118.4287)),
-    ),  # noqa: E501
-    10: (
-        0.0132,
-        ((34.1737, -118.5149), (34.1848, -118.5016), (34.1718, -118.4896), (34.1871, -118.4822)),
-    ),  # noqa: E501
-    11: (
-        0.0123,
-        ((34.1146, -118.2406), (34.1045, -118.2240), (34.1037, -118.2849), (34.1086, -118.1967)),
-    ),  # noqa: E501
-    12: (
-        0.0076,
-        ((33.9711, -118.2947), (33.9751, -118.3140), (33.9850, -118.3162), (33.9678, -118.2831)),
-    ),  # noqa: E501
-    13: (
-        0.0071,
-        ((34.0073, -118.2603), (34.0188, -118.2437), (34.0177, -118.2604), (34.0207, -118.2473)),
-    ),  # noqa: E501
-    14: (
-        0.0115,
-        ((33.9740, -118.4021), (33.9552, -118.4195), (34.0229, -118.4291), (33.9724, -118.4084)),
-    ),  # noqa: E501
-    15: (
-        0.0108,
-        ((34.1681, -118.3846), (34.1683, -118.4048), (34.1305, -118.3887), (34.1987, -118.4108)),
-    ),  # noqa: E501
-    16: (
-        0.0155,
-        ((34.2545, -118.3446), (34.2535, -118.3641), (34.2782, -118.3084), (34.2742, -118.3127)),
-    ),  # noqa: E501
-    17: (
-        0.0158,
-        ((34.2773, -118.5320), (34.2463, -118.5429), (34.2465, -118.4873), (34.2657, -118.6254)),
-    ),  # noqa: E501
-    18: (
-        0.0069,
-        ((33.9172, -118.2869), (33.9551, -118.2643), (33.9363, -118.2704), (33.9297, -118.2775)),
-    ),  # noqa: E501
-    19: (
-        0.0114,
-        ((34.2723, -118.4547), (34.2897, -118.4601), (34.2684, -118.4611), (34.2306, -118.4155)),
-    ),  # noqa: E501
-    20: (
-        0.0057,
-        ((34.0601, -118.3014), (34.0705, -118.3150), (34.0423, -118.3113), (34.0457, -118.3085)),
-    ),  # noqa: E501
-    21: (
-        0.013,
-        ((34.1867, -118.6152), (34.1900, -118.5973), (34.2010, -118.5905), (34.1635, -118.5895)),
-    ),  # noqa: E501
-}
-CLUSTER_WEIGHTS = (0.4, 0.25, 0.2, 0.15)
+# Locations: per area, the spread (degrees) of a broad component around the division's
+# representative point, and six tight clusters (lat, lon, spread) at seeded random interior points
+# of LAPD_Divisions.geojson, each spread half its distance to the division boundary.
+AREA_CLUSTERS: dict[int, tuple[float, tuple[tuple[float, float, float], ...]]] = {
+    1: (0.005, ((34.0548, -118.2422, 0.0047), (34.0589, -118.2343, 0.0035), (34.0443, -118.2396, 0.0032), (34.0454, -118.2595, 0.0027), (34.0406, -118.2383, 0.0022), (34.0627, -118.2329, 0.0028))),
+    2: (0.0053, ((34.0648, -118.2666, 0.0058), (34.0792, -118.2778, 0.0026), (34.0593, -118.2708, 0.0054), (34.0686, -118.2607, 0.0040), (34.0847, -118.2892, 0.0028), (34.0575, -118.2645, 0.0032))),
+    3: (0.008, ((34.0165, -118.3272, 0.0054), (34.0240, -118.3180, 0.0057), (34.0176, -118.3095, 0.0063), (34.0036, -118.3218, 0.0021), (34.0182, -118.3297, 0.0053), (34.0120, -118.2982, 0.0038))),
+    4: (0.009, ((34.0628, -118.1958, 0.0018), (34.0508, -118.2010, 0.0039), (34.0475, -118.2040, 0.0052), (34.0872, -118.1880, 0.0069), (34.0942, -118.1745, 0.0020), (34.0699, -118.2105, 0.0063))),
+    5: (0.0128, ((33.7879, -118.2672, 0.0050), (33.7213, -118.2676, 0.0074), (33.7696, -118.2833, 0.0094), (33.7186, -118.2536, 0.0046), (33.7485, -118.2875, 0.0048), (33.7558, -118.2540, 0.0023))),
+    6: (0.0083, ((34.1094, -118.3491, 0.0041), (34.1190, -118.3226, 0.0061), (34.1003, -118.3325, 0.0056), (34.1154, -118.3322, 0.0046), (34.1084, -118.3210, 0.0053), (34.1166, -118.3141, 0.0022))),
+    7: (0.0078, ((34.0610, -118.3462, 0.0106), (34.0546, -118.3428, 0.0086), (34.0738, -118.3642, 0.0040), (34.0541, -118.3706, 0.0025), (34.0411, -118.3416, 0.0029), (34.0703, -118.3545, 0.0076))),
+    8: (0.0183, ((34.0793, -118.5099, 0.0148), (34.0858, -118.5020, 0.0164), (34.1208, -118.5367, 0.0039), (34.0837, -118.5519, 0.0106), (34.0916, -118.5617, 0.0104), (34.0925, -118.5692, 0.0073))),
+    9: (0.0095, ((34.1717, -118.4408, 0.0121), (34.1907, -118.4463, 0.0092), (34.1671, -118.4236, 0.0045), (34.1867, -118.4306, 0.0049), (34.1852, -118.4507, 0.0088), (34.1892, -118.4349, 0.0059))),
+    10: (0.0132, ((34.1737, -118.5149, 0.0194), (34.1581, -118.5178, 0.0129), (34.2142, -118.5258, 0.0030), (34.1401, -118.5511, 0.0053), (34.1448, -118.5431, 0.0064), (34.1723, -118.5087, 0.0169))),
+    11: (0.0123, ((34.1146, -118.2406, 0.0051), (34.1429, -118.1972, 0.0028), (34.1204, -118.2295, 0.0039), (34.1149, -118.2980, 0.0043), (34.1156, -118.2664, 0.0048), (34.1378, -118.1937, 0.0035))),
+    12: (0.0076, ((33.9711, -118.2947, 0.0052), (33.9705, -118.2698, 0.0019), (33.9892, -118.2913, 0.0049), (33.9863, -118.2935, 0.0059), (33.9859, -118.3245, 0.0041), (33.9794, -118.2893, 0.0038))),
+    13: (0.0071, ((34.0073, -118.2603, 0.0083), (34.0152, -118.2576, 0.0068), (34.0177, -118.2681, 0.0047), (33.9917, -118.2633, 0.0033), (34.0210, -118.2282, 0.0019), (33.9961, -118.2639, 0.0046))),
+    14: (0.0115, ((33.9740, -118.4021, 0.0042), (33.9561, -118.4464, 0.0021), (33.9706, -118.4313, 0.0020), (33.9370, -118.3801, 0.0028), (33.9995, -118.4568, 0.0040), (33.9776, -118.3999, 0.0023))),
+    15: (0.0108, ((34.1681, -118.3846, 0.0105), (34.1439, -118.3835, 0.0074), (34.1440, -118.3833, 0.0074), (34.1903, -118.4027, 0.0053), (34.1517, -118.3803, 0.0096), (34.1325, -118.4014, 0.0024))),
+    16: (0.0155, ((34.2545, -118.3446, 0.0115), (34.2594, -118.3420, 0.0099), (34.2610, -118.3716, 0.0090), (34.2816, -118.3042, 0.0020), (34.2660, -118.3928, 0.0092), (34.2406, -118.2832, 0.0075))),
+    17: (0.0158, ((34.2773, -118.5320, 0.0106), (34.2717, -118.5517, 0.0113), (34.2682, -118.5773, 0.0083), (34.2640, -118.5169, 0.0192), (34.2654, -118.5494, 0.0143), (34.2880, -118.5383, 0.0050))),
+    18: (0.0069, ((33.9172, -118.2869, 0.0021), (33.9430, -118.2677, 0.0064), (33.9437, -118.2862, 0.0025), (33.9417, -118.2797, 0.0054), (33.9348, -118.2595, 0.0035), (33.9345, -118.2741, 0.0051))),
+    19: (0.0114, ((34.2723, -118.4547, 0.0038), (34.2326, -118.4687, 0.0020), (34.3256, -118.4459, 0.0020), (34.2439, -118.4295, 0.0025), (34.2229, -118.4353, 0.0057), (34.2416, -118.4519, 0.0096))),
+    20: (0.0057, ((34.0601, -118.3014, 0.0074), (34.0543, -118.2922, 0.0036), (34.0613, -118.3085, 0.0043), (34.0420, -118.2989, 0.0023), (34.0720, -118.2961, 0.0020), (34.0554, -118.3077, 0.0046))),
+    21: (0.013, ((34.1867, -118.6152, 0.0166), (34.2189, -118.5934, 0.0029), (34.2284, -118.6256, 0.0047), (34.1697, -118.6147, 0.0093), (34.1885, -118.6527, 0.0022), (34.1589, -118.6119, 0.0046))),
+}  # fmt: skip
+CLUSTER_WEIGHTS = (0.19, 0.15, 0.12, 0.11, 0.09, 0.09, 0.25)  # six clusters, then broad
 STREETS: tuple[str, ...] = (
     "FIGUEROA ST", "BROADWAY", "VERMONT AV", "WESTERN AV", "SUNSET BL", "HOLLYWOOD BL",
     "WILSHIRE BL", "PICO BL", "OLYMPIC BL", "VENICE BL", "SEPULVEDA BL", "VAN NUYS BL",
@@ -337,6 +292,7 @@ CRM_CD_2_SHARE = 0.06  # a second crime code, nearly always 998 (CRIME) in the r
 CALIBRATION: dict[str, object] = {
     "yearly_totals": YEARLY_TOTALS,
     "area_share": AREA_SHARE,
+    "area_year_permille": AREA_YEAR_PERMILLE,
     "category_share": CATEGORY_SHARE,
     "area_category_permille": AREA_CATEGORY_PERMILLE,
     "year_category_pct": YEAR_CATEGORY_PCT,
@@ -424,7 +380,6 @@ def check_args(rows, start, end) -> tuple[dt.date, dt.date]:
 # --- The incidents' core: when, where, what, and when reported ---------------------------------
 _CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 _AREAS = np.array(sorted(AREA_SHARE), dtype=np.int64)
-_AREA_P = _norm([AREA_SHARE[a] for a in _AREAS])
 _AREA_CAT = np.array([_norm(AREA_CATEGORY_PERMILLE[a]) for a in _AREAS])
 _CAT_OVERALL = _norm([CATEGORY_SHARE[c] for c in CATEGORIES])
 _CODES_BY_CAT = [[c for c in CODE_SHARE if schema.crime_category(c) == cat] for cat in CATEGORIES]
@@ -464,10 +419,10 @@ def _delays(rng, cat: np.ndarray, code: np.ndarray) -> np.ndarray:
 def _core(rng, n: int, day_nums, day_w, d1_num: int, nibrs_break: bool) -> dict:
     """One batch of candidate incidents, keeping those reported by the end date (a snapshot)."""
     occ = day_nums[_choice(rng, day_w, n)]
-    area_i = _choice(rng, _AREA_P, n)
-    years = (occ.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970).astype(
-        np.int64
-    )
+    years = occ.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    y0, y1 = min(AREA_YEAR_PERMILLE), max(AREA_YEAR_PERMILLE)
+    area_p = np.array([_norm(AREA_YEAR_PERMILLE[y]) for y in range(y0, y1 + 1)])
+    area_i = _choice_by_group(rng, np.clip(years, y0, y1) - y0, area_p)
     cat = np.zeros(n, dtype=np.int64)
     for y in np.unique(years):
         m = years == y
@@ -567,18 +522,22 @@ def _places(rng, area_i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """LAT, LON clustered inside each division, and a reporting district that follows them."""
     n = len(area_i)
     clusters = _choice(rng, _norm(CLUSTER_WEIGHTS), n)
-    centres = np.array([AREA_CLUSTERS[a][1] for a in _AREAS])  # area x cluster x (lat, lon)
-    spread = np.array([AREA_CLUSTERS[a][0] for a in _AREAS])[area_i]
-    z = rng.standard_normal((n, 2))
-    lat = centres[area_i, clusters, 0] + spread * z[:, 0]
-    lon = centres[area_i, clusters, 1] + spread * z[:, 1] / np.cos(np.radians(34.05))
+    pts = np.array([AREA_CLUSTERS[a][1] for a in _AREAS])  # area x cluster x (lat, lon, spread)
+    broad = np.array([AREA_CLUSTERS[a][0] for a in _AREAS])
+    tight = clusters < pts.shape[1]
+    k = np.where(tight, clusters, 0)  # the broad component is centred on the first point
+    spread = np.where(tight, pts[area_i, k, 2], broad[area_i])
+    z = np.clip(rng.standard_normal((n, 2)), -2.5, 2.5)
+    lat = pts[area_i, k, 0] + spread * z[:, 0]
+    lon = pts[area_i, k, 1] + spread * z[:, 1] / np.cos(np.radians(34.05))
     bb = schema.LA_BBOX
-    lat = np.round(np.clip(lat, bb["lat_min"] + 0.01, bb["lat_max"] - 0.01), 4)
-    lon = np.round(np.clip(lon, bb["lon_min"] + 0.01, bb["lon_max"] - 0.01), 4)
+    lat = np.round(np.clip(lat, bb["lat_min"] + 0.005, bb["lat_max"] - 0.005), 4)
+    lon = np.round(np.clip(lon, bb["lon_min"] + 0.005, bb["lon_max"] - 0.005), 4)
     zero = rng.random(n) < ZERO_COORD_SHARE
     lat, lon = np.where(zero, 0.0, lat), np.where(zero, 0.0, lon)
-    cell = np.clip(np.floor((z[:, 0] + 2) * 0.75), 0, 2) * 4 + np.clip(np.floor(z[:, 1] + 2), 0, 3)
-    rd = _AREAS[area_i] * 100 + clusters * 12 + 1 + cell.astype(np.int64)
+    # Reporting districts: 8 per cluster, by the quadrant and distance from the cluster centre.
+    cell = (z[:, 0] > 0) * 1 + (z[:, 1] > 0) * 2 + (np.hypot(z[:, 0], z[:, 1]) > 1.2) * 4
+    rd = _AREAS[area_i] * 100 + clusters * 8 + 1 + cell
     return lat, lon, rd
 
 
@@ -608,13 +567,16 @@ def simulate_table(
     n = len(occ)
     ryear = rptd.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     first = np.r_[0, np.flatnonzero(np.diff(ryear)) + 1]
-    seq = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n])) + 1
-    if seq.max() > 999_999:
+    sizes = np.diff(np.r_[first, n])
+    if sizes.max() > 999_999:
         raise ConfigError(
             f"{rows:,} rows put more than 999,999 reports in one year, beyond the simulated id "
             "range (YY9NNNNNN)",
             hint="spread the rows over more years (--start/--end) or ask for fewer rows",
         )
+    # Sequence numbers: a sorted random subset of 1..999,999 per report year, so ids rise with the
+    # report date (as LAPD's do) and files of different seeds rarely share an id.
+    seq = np.concatenate([np.sort(rng.choice(999_999, size=k, replace=False)) + 1 for k in sizes])
     dr = (ryear % 100) * 10_000_000 + SIM_ID_DIGIT * 1_000_000 + seq
 
     minutes = _times(rng, cat)
