@@ -39,3 +39,20 @@ def real_store(tmp_path_factory, incidents_dir):
             ]
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def sim_store(tmp_path_factory):
+    """A store holding about 60k SIMULATED incidents, 2018-01-01 to 2023-12-31 (seed 7), built
+    once per session. Rows are marked simulated=true; the newest months are incomplete (lag)."""
+    from crimecast.ingest.simulate import default_name, simulate_table, write_csv
+    from crimecast.store import Store
+
+    path = tmp_path_factory.mktemp("sim_store")
+    csv = write_csv(
+        simulate_table(60_000, seed=7, start="2018-01-01", end="2023-12-31"),
+        path / default_name(60_000, 7),
+    )
+    with Store(path / "store") as st:
+        st.ingest_files([csv], source="simulated (seed 7)", simulated=True)
+    return path / "store"

@@ -336,3 +336,11 @@ def test_api_errors():
         sim.simulate(10, start="2021-01-01", end="2020-01-01")
     with pytest.raises(InputFileError, match="columns missing"):
         sim.write_csv(pd.DataFrame({"DR_NO": ["1"]}), "/tmp/never-written.csv")
+
+
+def test_shared_sim_store_fixture(sim_store):
+    with Store(sim_store, read_only=True) as st:
+        info = st.info()
+    assert info["incidents"] == 60_000 and info["simulated"] == 60_000
+    assert info["date_min"] >= "2018-01-01" and info["date_max"] <= "2023-12-31"
+    assert "2023-06" <= info["complete_through"] < "2023-12"
