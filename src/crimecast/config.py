@@ -30,6 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", "50000", "rows per page when downloading from the portal"),
     Setting("http_retries", "6", "retries on HTTP 429/5xx and dropped connections"),
     Setting("http_timeout", "60", "seconds to wait for one portal response"),
+    Setting(
+        "http_backoff",
+        "1.0",
+        "seconds before the first retry of a portal request; doubles each retry",
+    ),
     Setting("seed", "42", "random seed for simulation, permutations and sampling"),
     Setting(
         "lag_completeness",
