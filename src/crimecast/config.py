@@ -62,6 +62,16 @@ SETTINGS: tuple[Setting, ...] = (
         "token (or basic-auth password) the dashboard requires off localhost; never printed",
     ),
     Setting("dashboard_user", "crimecast", "basic-auth user name for the dashboard"),
+    # Hotspots (issue 4).
+    Setting(
+        "boundaries_url",
+        "https://services5.arcgis.com/7nsPwEMP38bSkCjy/arcgis/rest/services/LAPD_Divisions/"
+        "FeatureServer/0/query?where=1%3D1&outFields=*&outSR=4326&f=geojson",
+        "GeoJSON of the 21 LAPD divisions (city GeoHub); downloaded once, cached in the store",
+    ),
+    Setting("h3_resolution", "8", "H3 hexagon resolution for hotspot grids (8 = about 0.74 km²)"),
+    Setting("gi_permutations", "999", "conditional permutations for the Gi* pseudo p-values"),
+    Setting("kde_bandwidth", "400", "kernel density bandwidth in metres (Gaussian sd)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

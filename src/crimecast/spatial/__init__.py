@@ -1,0 +1,205 @@
+"""Where crime concentrates, whether that is statistically real, how it is changing and where it
+is likely next. Pure functions over frames (the CLI command does the I/O):
+
+- `boundaries`: LAPD division polygons (read / download-and-cache / validate), point-in-polygon
+  joins by area number, per-division counts and rates;
+- `grid`: usable-coordinate checks, H3 cells, counts `count_cells(incidents, resolution) ->
+  DataFrame[h3, n, lat, lon]`, the study area and neighbourhoods;
+- `kde`: binned Gaussian kernel density;
+- `hotspots`: `gi_star(cells, permutations, seed, fdr) -> DataFrame[..., z, p, p_sim, p_fdr,
+  gi_bin, class]`;
+- `emerging`: per-slice Gi* + Mann-Kendall -> emerging hot spot patterns;
+- `forecast` / `evaluate`: next-period hotspot forecasts by four methods, rolling backtest ->
+  DataFrame[method, coverage, period, hit_rate, pai, pei, ...];
+- `maps`: Plotly figures (offline) and matplotlib PNGs.
+
+`analyse(incidents, divisions, ...)` runs all of it and returns a `SpatialAnalysis`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crimecast.errors import ConfigError
+from crimecast.spatial import boundaries, emerging, forecast, grid, hotspots, kde
+
+__all__ = ["SpatialAnalysis", "analyse"]
+
+
+@dataclass
+class SpatialAnalysis:
+    resolution: int
+    period: str
+    coordinates: grid.CoordinateReport
+    cells: pd.DataFrame  # the study grid: h3, n, lat, lon, area_km2
+    gi: pd.DataFrame
+    divisions: pd.DataFrame | None  # the boundary frame used (geometry included)
+    division_table: pd.DataFrame
+    division_join: boundaries.DivisionJoin | None
+    kde_surface: pd.DataFrame
+    bandwidth_m: float
+    periods: list = field(default_factory=list)
+    emerging: pd.DataFrame | None = None
+    backtest: pd.DataFrame | None = None
+    backtest_summary: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        out = {
+            "resolution": self.resolution,
+            "period": self.period,
+            "coordinates": self.coordinates.as_dict(),
+            "cells": int(len(self.cells)),
+            "occupied_cells": int((self.cells["n"] > 0).sum()),
+            "gi_star": hotspots.summary(self.gi),
+            "periods": [str(p) for p in self.periods],
+            "notes": self.notes,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+        if self.emerging is not None:
+            out["emerging"] = self.emerging["pattern"].value_counts().to_dict()
+        if self.division_join is not None:
+            j = self.division_join
+            out["division_join"] = {
+                "inside": j.inside,
+                "snapped": j.snapped,
+                "outside": j.outside,
+                "on_border": j.on_border,
+            }
+        if self.backtest_summary is not None:
+            out["forecast_backtest"] = self.backtest_summary.to_dict("records")
+        return out
+
+
+def analyse(
+    incidents: pd.DataFrame,
+    divisions: pd.DataFrame | None = None,
+    resolution: int = grid.DEFAULT_RESOLUTION,
+    period: str = "quarter",
+    permutations: int = 999,
+    seed: int = 42,
+    bandwidth_m: float = kde.DEFAULT_BANDWIDTH_M,
+    through: pd.Timestamp | None = None,
+    with_emerging: bool = True,
+    with_forecast: bool = True,
+    max_folds: int = 8,
+) -> SpatialAnalysis:
+    """Everything the hotspot command, report and dashboard show, from a frame of incidents
+    (`lat`, `lon`, `occurred_date`, `area_id`) and optional division boundaries.
+
+    `through`: last complete month (`Store.complete_through()`); time slices after it are left
+    out of the emerging-hotspot and forecast steps, which compare periods.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    res = grid.check_resolution(resolution)
+    if len(incidents) == 0:
+        raise ConfigError(
+            "no incidents match the selection", hint="widen the dates, areas or categories"
+        )
+    ok, coords = grid.usable_mask(incidents)
+    if coords.geocoded == 0:
+        raise ConfigError(
+            f"none of the {coords.total:,} selected incidents has usable coordinates "
+            f"({coords.no_coordinates:,} missing, {coords.outside_la:,} outside Los Angeles)",
+            hint="hotspot maps need the LAT/LON columns of the LAPD export; ingest a file "
+            "that has them",
+        )
+    notes = [] if not coords.unusable else [coords.message()]
+    pts = incidents.loc[ok]
+    ids = grid.cell_ids(pts["lat"].to_numpy(), pts["lon"].to_numpy(), res)
+    pts = pts.assign(h3=ids)
+    counts = grid.counts_of(ids)
+    timings["grid"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    join = None
+    polygon_area = np.zeros(len(pts), dtype=np.int64)
+    if divisions is not None:
+        join = boundaries.join_divisions(pts["lat"].to_numpy(), pts["lon"].to_numpy(), divisions)
+        polygon_area = join.area_id
+        notes.extend(join.notes)
+    div_table = (
+        boundaries.division_counts(incidents, polygon_area, ok, divisions)
+        if "area_id" in incidents
+        else pd.DataFrame()
+    )
+    timings["divisions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cells = grid.study_cells(counts["h3"], res, divisions)
+    n = counts.set_index("h3")["n"].reindex(cells, fill_value=0).to_numpy()
+    table = grid.cell_table(cells, n)
+    table["area_km2"] = grid.cell_areas_km2(cells)
+    gi = hotspots.gi_star(table, permutations, seed)
+    timings["gi_star"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    raster = kde.raster_for(pts["lat"], pts["lon"], step_m=200.0)
+    dens = kde.density(raster, pts["lat"], pts["lon"], bandwidth_m)
+    surface = kde.surface_frame(raster, dens, min_share=0.01)
+    timings["kde"] = time.perf_counter() - t
+
+    result = SpatialAnalysis(
+        resolution=res,
+        period=period,
+        coordinates=coords,
+        cells=table,
+        gi=gi,
+        divisions=divisions,
+        division_table=div_table,
+        division_join=join,
+        kde_surface=surface,
+        bandwidth_m=bandwidth_m,
+        notes=notes,
+        timings=timings,
+    )
+    if not (with_emerging or with_forecast) or "occurred_date" not in pts:
+        return result
+
+    t = time.perf_counter()
+    y, periods = emerging.slice_counts(pts, cells, period, through)
+    result.periods = periods
+    if with_emerging:
+        if y.shape[1] >= 2:
+            result.emerging = emerging.emerging_hotspots(y, cells, periods, permutations, seed)
+        else:
+            notes.append(
+                f"emerging hot spots skipped: the selection spans {y.shape[1]} complete "
+                f"{period}(s); at least 2 are needed"
+            )
+    timings["emerging"] = time.perf_counter() - t
+
+    if with_forecast:
+        t = time.perf_counter()
+        if y.shape[1] >= 3:
+            per = emerging.period_index(pts["occurred_date"], period)
+            pts = pts.assign(period_pos=per.asi8 - periods[0].ordinal)
+            fine = kde.raster_for(pts["lat"], pts["lon"], step_m=100.0)
+            inputs = forecast.Inputs(
+                y=y,
+                periods=periods,
+                areas=table["area_km2"].to_numpy(),
+                points=pts[["lat", "lon", "occurred_date", "period_pos"]],
+                raster=fine,
+                mapping=kde.bin_cells(fine, cells, res),
+                bandwidth_m=bandwidth_m,
+            )
+            min_train = max(2, min(4, y.shape[1] - 1))
+            result.backtest = forecast.backtest(inputs, min_train=min_train, max_folds=max_folds)
+            result.backtest_summary = forecast.summarise(result.backtest)
+            result.forecast = forecast.forecast_next(inputs, cells)
+        else:
+            notes.append(
+                f"hotspot forecasts skipped: {y.shape[1]} complete {period}(s); at least 3 are "
+                "needed to train and test"
+            )
+        timings["forecast"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return result
