@@ -326,7 +326,7 @@ def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
 def _choice_by_group(rng, group: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """For each row, one index drawn from probs[group[row]] (loops over groups, not rows)."""
     out = np.zeros(len(group), dtype=np.int64)
-    order = np.argsort(group, kind="stable")
+    order = np.argsort(group.astype(np.uint16), kind="stable")  # a radix sort for small ints
     bounds = np.searchsorted(group[order], np.arange(len(probs) + 1))
     u = rng.random(len(group))
     for g in range(len(probs)):
@@ -472,14 +472,15 @@ def _core_rows(rng, rows: int, d0: dt.date, d1: dt.date, nibrs_break: bool) -> d
 
 # --- Attributes ----------------------------------------------------------------------------------
 def _lookup(values: list, idx: np.ndarray) -> pa.Array:
-    """Strings by index into a small list (None entries become nulls, i.e. blank CSV fields)."""
+    """Strings by index into a small list (None entries become nulls, i.e. blank CSV fields), kept
+    dictionary-encoded: DuckDB writes the values, and decoding 1M rows would cost seconds."""
     vals = np.array(["" if v is None else str(v) for v in values], dtype=object)
     isnull = np.array([v is None for v in values])
     arr = pa.DictionaryArray.from_arrays(
         pa.array(idx.astype(np.int32), mask=isnull[idx] if isnull.any() else None),
         pa.array(vals, pa.string()),
     )
-    return arr.dictionary_decode()
+    return arr
 
 
 def _times(rng, cat: np.ndarray) -> np.ndarray:
@@ -662,7 +663,10 @@ def simulate(
     """A simulated LAPD export (2020+ layout) as a frame: text as strings, codes as integers
     (nullable where the export has blanks), LAT/LON as floats."""
     table = simulate_table(rows, seed=seed, start=start, end=end, nibrs_break=nibrs_break)
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    plain = [
+        col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col for col in table.columns
+    ]
+    return pa.table(plain, names=table.column_names).to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 def default_name(rows: int, seed: int) -> str:
