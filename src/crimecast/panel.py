@@ -12,7 +12,8 @@ Series names (`unique_id`):
     area:<area name>|category:<category>   e.g. area:Central|category:burglary
 
 Frequencies: `D` (calendar days), `W` (weeks starting Monday, labelled by their Monday; pandas
-`W-MON` anchoring with ds on the Monday) and `MS` (months, labelled by their first day).
+`W-MON` anchoring with ds on the Monday), `MS` (months, labelled by their first day) and `YS`
+(years, labelled by 1 January; for yearly tables such as the published area totals).
 
 Training periods stop at the store's last complete month (`Store.complete_through()`): the months
 after it are under-counted (reporting lag) or broken (the 2024 NIBRS switch), so they are returned
@@ -27,11 +28,16 @@ from crimecast.errors import ConfigError, StoreError
 from crimecast.filters import Filters
 
 LEVELS = ("city", "area", "category", "area_category")
-FREQS = ("D", "W", "MS")
+FREQS = ("D", "W", "MS", "YS")
 PANEL_COLUMNS = ["unique_id", "ds", "y"]
 EXCLUDED_COLUMNS = ["unique_id", "ds", "y", "reason"]
 
-_TRUNC = {"D": "day", "W": "week", "MS": "month"}  # DuckDB's week starts on Monday (ISO)
+_TRUNC = {
+    "D": "day",
+    "W": "week",
+    "MS": "month",
+    "YS": "year",
+}  # DuckDB's week starts on Monday (ISO)
 _UID_SQL = {
     "city": "'city'",
     "area": "'area:' || area_name",
@@ -56,6 +62,8 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
         return d
     if freq == "W":
         return d - pd.to_timedelta(d.dt.weekday, unit="D")
+    if freq == "YS":
+        return d.dt.to_period("Y").dt.to_timestamp()
     return d.dt.to_period("M").dt.to_timestamp()
 
 
@@ -74,6 +82,8 @@ def period_end(ds: pd.Series, freq: str) -> pd.Series:
         return ds
     if freq == "W":
         return ds + pd.Timedelta(days=6)
+    if freq == "YS":
+        return ds + pd.offsets.YearEnd(0)
     return ds + pd.offsets.MonthEnd(0)
 
 
@@ -171,3 +181,16 @@ def build(
         )
     panel = zero_fill(counts, freq)
     return split_complete(panel, freq, store.complete_through(), store.completeness())
+
+
+def weekday_hour_counts(store, filters: Filters | None = None) -> pd.DataFrame:
+    """Incidents per area, weekday (0 = Monday) and hour, from the store. Incidents with an
+    unknown hour or LAPD's 12:00 default time are left out (their hour is not known)."""
+    where, params = (filters or Filters()).to_sql()
+    return store.query(
+        "SELECT area_name, CAST(isodow(occurred_date) - 1 AS INTEGER) AS weekday, "
+        "CAST(hour AS INTEGER) AS hour, count(*) AS incidents FROM incidents "
+        f"WHERE {where} AND hour IS NOT NULL AND NOT coalesce(time_is_noon_default, false) "
+        "AND area_name IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3",
+        params,
+    )

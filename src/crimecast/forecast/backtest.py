@@ -22,6 +22,7 @@ from crimecast.forecast.engine import (
     PANEL_COLUMNS,
     Run,
     _split,
+    forecast_series,
     min_train,
     prepare,
 )
@@ -84,10 +85,12 @@ def backtest_series(
     windows: int | None = None,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    run: Run | None = None,
 ) -> pd.DataFrame:
-    """Backtest forecasts of one series at each cutoff (long frame, BACKTEST_COLUMNS)."""
+    """Backtest forecasts of one series at each cutoff (long frame, BACKTEST_COLUMNS).
+    `run` shares fits with another call on the same series (see run_series)."""
     uid, ds, y = prepare(series)
-    run = Run(y, ds, freq, levels, seed)
+    run = run or Run(y, ds, freq, levels, seed)
     parts = []
     for k in origins(ds, horizon, freq, cutoffs, windows, uid):
         h_eff = min(horizon, len(y) - k)
@@ -102,6 +105,81 @@ def backtest_series(
             parts.append(out)
     cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(levels)]
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def run_series(
+    series: pd.DataFrame,
+    *,
+    models: Sequence[str] = DEFAULT_MODELS,
+    horizon: int,
+    freq: str,
+    windows: int = 3,
+    levels: Sequence[int] = LEVELS,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """Backtest AND forecast one series in one pass, sharing every fit (the default run).
+
+    Returns BACKTEST_COLUMNS: the backtest rows, then the forecast rows, which have y = NaN and
+    cutoff = the last observation. `split_run` separates them.
+    """
+    uid, ds, y = prepare(series)
+    run = Run(y, ds, freq, levels, seed)
+    cv = backtest_series(
+        series,
+        models=models,
+        horizon=horizon,
+        freq=freq,
+        windows=windows,
+        levels=levels,
+        seed=seed,
+        run=run,
+    )
+    fc = forecast_series(
+        series, models=models, horizon=horizon, freq=freq, levels=levels, seed=seed, run=run
+    )
+    fc.insert(2, "cutoff", ds[-1])
+    fc.insert(3, "y", float("nan"))
+    return pd.concat([cv, fc[cv.columns]], ignore_index=True)
+
+
+def split_run(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(forecasts, backtest) from `run_series` output."""
+    future = frame["y"].isna()
+    fc = frame.loc[future].drop(columns=["cutoff", "y"]).reset_index(drop=True)
+    return fc, frame.loc[~future].reset_index(drop=True)
+
+
+def run(
+    panel: pd.DataFrame,
+    *,
+    models: Sequence[str] = DEFAULT_MODELS,
+    horizon: int,
+    freq: str,
+    windows: int = 3,
+    levels: Sequence[int] = LEVELS,
+    seed: int = 42,
+    backend: str = "local",
+    n_jobs: int = 2,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(forecasts, backtest, errors) over every series of a panel, in one pass per series."""
+    from crimecast import backends
+
+    fn = partial(
+        run_series,
+        models=tuple(models),
+        horizon=horizon,
+        freq=freq,
+        windows=windows,
+        levels=levels,
+        seed=seed,
+    )
+    cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(levels)]
+    out = backends.get(backend).map_groups(
+        panel[PANEL_COLUMNS], "unique_id", fn, n_jobs=n_jobs, columns=cols
+    )
+    frame, errors = _split(out, cols)
+    fc, cv = split_run(frame)
+    return fc, cv, errors
 
 
 def backtest(

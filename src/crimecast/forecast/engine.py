@@ -123,10 +123,12 @@ def forecast_series(
     freq: str,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    run: Run | None = None,
 ) -> pd.DataFrame:
-    """Forecasts of one series, h periods after its last date, for each model (long frame)."""
+    """Forecasts of one series, h periods after its last date, for each model (long frame).
+    `run` shares fits with another call on the same series (see backtest.run_series)."""
     uid, ds, y = prepare(series)
-    run = Run(y, ds, freq, levels, seed)
+    run = run or Run(y, ds, freq, levels, seed)
     future = calendar.future_dates(ds, freq, horizon)
     parts = []
     for alias in models:

@@ -31,7 +31,7 @@ from scipy.stats import norm
 
 from crimecast.errors import ConfigError
 
-SEASON_LENGTH = {"D": 7, "W": 52, "MS": 12}
+SEASON_LENGTH = {"D": 7, "W": 52, "MS": 12, "YS": 1}
 LEVELS = (80, 95)
 
 

@@ -4,7 +4,8 @@
   level (multiplicative), and expm1 of any bound is >= -1, so after clipping at 0 neither the
   forecast nor a bound is ever negative. The back-transformed point is the median of the
   predictive distribution on the count scale, not its mean (the right choice for skewed counts).
-- Seasonality by frequency: yearly for MS and W; yearly and weekly for D (never daily).
+- Seasonality by frequency: yearly for MS and W; yearly and weekly for D (never daily); none for
+  yearly data (YS).
 - Holidays: US federal + California (the `holidays` package), for D and W only.
 - Changepoints: Prophet's defaults (25 potential changepoints in the first 80% of the history,
   prior scale 0.05), which lets the trend bend at breaks such as 2020.
@@ -29,6 +30,8 @@ def quiet() -> None:
     """Silence cmdstanpy's and Prophet's INFO chatter (one line per fit)."""
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         log = logging.getLogger(name)
+        if not log.handlers:  # cmdstanpy installs an INFO handler only when it has none
+            log.addHandler(logging.NullHandler())
         log.setLevel(logging.ERROR)
         log.propagate = False
 
@@ -45,7 +48,7 @@ def holidays_frame(ds: pd.DatetimeIndex, horizon_end: pd.Timestamp) -> pd.DataFr
 
 def prophet_kwargs(freq: str) -> dict:
     return {
-        "yearly_seasonality": True,
+        "yearly_seasonality": freq != "YS",
         "weekly_seasonality": freq == "D",
         "daily_seasonality": False,
     }

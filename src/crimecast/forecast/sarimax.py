@@ -26,6 +26,11 @@ from crimecast.forecast import calendar
 from crimecast.forecast.models import LEVELS, BaseModel, _flat, finish
 
 PQ_GRID = ((0, 1), (1, 0), (1, 1))
+# The scale is concentrated out of the likelihood and the parameter covariance is skipped: same
+# estimates and forecast intervals (which come from the state space, not from the parameters'
+# covariance), about a quarter faster.
+SPEC = {"concentrate_scale": True}
+FIT = {"disp": False, "cov_type": "none"}
 
 
 def grid(n: int, freq: str, m: int) -> list[tuple[tuple, tuple]]:
@@ -78,8 +83,8 @@ class Sarimax(BaseModel):
             warnings.simplefilter("ignore")
             for order, sorder in grid(n, self.freq, self.m):
                 try:
-                    res = SARIMAX(self.y, exog=x, order=order, seasonal_order=sorder).fit(
-                        disp=False
+                    res = SARIMAX(self.y, exog=x, order=order, seasonal_order=sorder, **SPEC).fit(
+                        **FIT
                     )
                 except (np.linalg.LinAlgError, ValueError):
                     continue
