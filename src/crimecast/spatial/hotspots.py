@@ -155,7 +155,7 @@ def classify(z, p_fdr, p_sim=None) -> np.ndarray:
     perm = None if p_sim is None else np.minimum(1.0, 2.0 * np.asarray(p_sim, dtype=float))
     out = np.zeros(z.shape, dtype=np.int64)
     for k, level in enumerate(LEVELS, start=1):
-        alpha = 1.0 - level + 1e-12
+        alpha = 1.0 - level + 1e-6  # inclusive, and robust to esda's float32 pseudo p
         sig = p_fdr <= alpha
         if perm is not None:
             sig &= np.isnan(perm) | (perm <= alpha)

@@ -1,0 +1,138 @@
+"""Hotspot benchmark: H3 grid counts + Gi* (999 permutations) + emerging-hotspot classification
+over `rows` simulated incidents at the default resolution. Target: <= 15 s for 1M incidents.
+
+Baseline, measured in the same run on the same incidents and cells: cell counts by a pandas
+groupby, then esda's own `G_Local` (999 permutations) on the whole grid and on every quarter,
+followed by the same Mann-Kendall and classification. Both must give the same hot/cold classes.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DIVISIONS = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "geo" / "LAPD_Divisions.geojson"
+)
+
+
+def _incidents(rows: int) -> pd.DataFrame:
+    from crimecast.ingest.simulate import simulate
+
+    raw = simulate(rows, seed=11, start="2019-01-01", end="2023-12-31")
+    return pd.DataFrame(
+        {
+            "lat": raw["LAT"].astype(float),
+            "lon": raw["LON"].astype(float),
+            "occurred_date": pd.to_datetime(raw["DATE OCC"], format="%m/%d/%Y %I:%M:%S %p"),
+        }
+    )
+
+
+def _ours(df, divisions, permutations, seed):
+    from crimecast.spatial import emerging, grid, hotspots
+
+    t0 = time.perf_counter()
+    pts, report = grid.assign_cells(df, grid.DEFAULT_RESOLUTION)
+    counts = grid.counts_of(pts["h3"].to_numpy())
+    cells = grid.study_cells(counts["h3"], grid.DEFAULT_RESOLUTION, divisions)
+    n = counts.set_index("h3")["n"].reindex(cells, fill_value=0).to_numpy()
+    t_grid = time.perf_counter() - t0
+    t = time.perf_counter()
+    gi = hotspots.gi_star(grid.cell_table(cells, n), permutations, seed)
+    t_gi = time.perf_counter() - t
+    t = time.perf_counter()
+    y, periods = emerging.slice_counts(pts, cells, "quarter")
+    em = emerging.emerging_hotspots(y, cells, periods, permutations, seed)
+    t_em = time.perf_counter() - t
+    total = time.perf_counter() - t0
+    return (
+        {
+            "seconds": total,
+            "grid_s": t_grid,
+            "gi_star_s": t_gi,
+            "emerging_s": t_em,
+            "cells": len(cells),
+            "occupied_cells": int((n > 0).sum()),
+            "slices": len(periods),
+            "geocoded": report.geocoded,
+            "hot_cells": int((gi["gi_bin"] > 0).sum()),
+            "patterns": em["pattern"].value_counts().to_dict(),
+        },
+        gi,
+        em,
+        pts,
+        cells,
+        y,
+        periods,
+    )
+
+
+def _baseline(pts, cells, y_ours, periods, permutations, seed):
+    """pandas groupby counts + esda G_Local on the grid and on every slice."""
+    from esda.getisord import G_Local
+
+    from crimecast.spatial import emerging, grid, hotspots
+
+    t0 = time.perf_counter()
+    counts = pts.groupby("h3").size()
+    n = counts.reindex(cells, fill_value=0).to_numpy(dtype=float)
+    w = grid.weights(cells)
+
+    def esda_gi(values):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lg = G_Local(
+                values, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1
+            )
+        p = 2.0 * __import__("scipy").stats.norm.sf(np.abs(lg.Zs))
+        return lg.Zs, hotspots.classify(lg.Zs, hotspots.benjamini_hochberg(p), lg.p_sim)
+
+    _, bins = esda_gi(n)
+    q = emerging.period_index(pts["occurred_date"], "quarter")
+    slice_tab = pd.crosstab(pts["h3"], q).reindex(index=cells, fill_value=0)
+    y = slice_tab.reindex(columns=pd.Index(periods), fill_value=0).to_numpy(dtype=float)
+    z_all = np.zeros_like(y)
+    b_all = np.zeros(y.shape, dtype=np.int64)
+    for j in range(y.shape[1]):
+        z, b = esda_gi(y[:, j])
+        z_all[:, j] = np.nan_to_num(z)
+        b_all[:, j] = b
+    mk = emerging.mann_kendall(z_all)
+    patterns = emerging.classify_patterns(b_all, mk["z"], mk["p"])
+    return time.perf_counter() - t0, bins, patterns, y
+
+
+def run(rows: int = 1_000_000) -> dict:
+    from crimecast.spatial import boundaries
+
+    permutations, seed = 999, 42
+    t = time.perf_counter()
+    df = _incidents(rows)
+    simulate_s = time.perf_counter() - t
+    divisions, _ = boundaries.read_divisions(DIVISIONS)
+    ours, gi, em, pts, cells, y, periods = _ours(df, divisions, permutations, seed)
+    base_s, base_bins, base_patterns, base_y = _baseline(pts, cells, y, periods, permutations, seed)
+    return {
+        "rows": rows,
+        "simulate_s (not timed)": round(simulate_s, 2),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in ours.items()},
+        "target_s": 15.0,
+        "meets_target": ours["seconds"] <= 15.0 if rows >= 1_000_000 else None,
+        "baseline_pandas_esda_s": round(base_s, 3),
+        "speedup_vs_baseline": round(base_s / ours["seconds"], 2),
+        "same_counts_as_baseline": bool(np.array_equal(y, base_y)),
+        "same_gi_classes_as_baseline": bool(np.array_equal(gi["gi_bin"].to_numpy(), base_bins)),
+        "same_patterns_as_baseline": bool(list(em["pattern"]) == list(base_patterns)),
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=1))
