@@ -4,8 +4,8 @@ A real HTTP server (`ThreadingHTTPServer` on 127.0.0.1, a free port, in a thread
 SODA requests (`/resource/<id>.json` with $select, $where, $order, $limit, $offset) from records
 held in a `Portal`, records every request it sees, and can be scripted to misbehave the way real
 portals and networks do: HTTP 429 with Retry-After, HTTP 500, a connection dropped before or in
-the middle of a response, a response slower than the client's timeout, an HTML page instead of
-JSON, and dying for good after a number of pages.
+the middle of a response (with or without Content-Length), a response slower than the client's
+timeout, an HTML page instead of JSON, and dying for good after a number of pages.
 
 The records are built from real LAPD rows (`api_rows_from_export`): a CSV export converted to the
 API's JSON shape (snake_case names, ISO dates, nulls left out, plus `:id`, `:created_at`,
@@ -102,8 +102,8 @@ class Seen:
 
 @dataclass
 class Fault:
-    """Misbehaviour for the next matching request: 429, 500, drop-headers, drop-body, slow,
-    html, die. `on`: 'page', 'count' or 'any'. `retry_after`: the header value for 429."""
+    """Misbehaviour for the next matching request: 429, 500, drop-headers, drop-body,
+    cut-json, slow, html. `on`: 'page', 'count' or 'any'. `retry_after`: the header value for 429."""
 
     kind: str
     on: str = "page"
@@ -247,6 +247,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: len(body) // 2])  # then the connection closes
             self.wfile.flush()
+            self.close_connection = True
+            return True
+        if fault.kind == "cut-json":  # no Content-Length: the client only sees JSON stop short
+            body = json.dumps([{"dr_no": str(i), "date_occ": "2020"} for i in range(50)]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
             self.close_connection = True
             return True
         if fault.kind == "slow":

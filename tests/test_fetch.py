@@ -19,7 +19,7 @@ import pytest
 from crimecast import schema
 from crimecast.cli import main
 from crimecast.commands.fetch import make_client
-from crimecast.errors import ConfigError, NetworkError
+from crimecast.errors import ConfigError, CrimecastError, NetworkError
 from crimecast.ingest import files, socrata, sources
 from crimecast.store import Store
 from replay_server import (
@@ -199,14 +199,14 @@ def test_429_with_retry_after_and_500_are_retried(server, portal, api_rows, tmp_
 
 def test_dropped_connections_and_timeouts_are_retried(server, portal, api_rows, tmp_path):
     portal.slow_seconds = 1.0
-    portal.fail(Fault("drop-headers"), Fault("drop-body"), Fault("slow"))
+    portal.fail(Fault("drop-headers"), Fault("drop-body"), Fault("cut-json"), Fault("slow"))
     client = client_for(server.url, timeout=0.3)
     started = time.monotonic()
     result = socrata.download(LAPD_2020, client, tmp_path, page_size=100)
     assert time.monotonic() - started < 5
     outcomes = [s.outcome for s in portal.pages()]
-    assert outcomes == ["drop-headers", "drop-body", "slow"] + ["ok"] * 4  # 4th: the empty end
-    assert result.rows_fetched == 300 and client.retried == 3
+    assert outcomes == ["drop-headers", "drop-body", "cut-json", "slow"] + ["ok"] * 4
+    assert result.rows_fetched == 300 and client.retried == 4
     # The half-sent page was never saved: the pages on disk are exactly the portal's rows.
     assert pages_on_disk(tmp_path / "lapd-2020-present" / "batch-0001-full") == by_id(api_rows)
 
@@ -216,7 +216,7 @@ def test_retries_run_out_with_an_error_naming_the_url(server, portal, tmp_path):
     with pytest.raises(NetworkError) as err:
         socrata.download(LAPD_2020, client_for(server.url, retries=2), tmp_path, page_size=100)
     assert f"{server.url}/resource/2nrs-mtv8.json?" in err.value.message
-    assert "HTTP 500 3 times" in err.value.message and "resumes" in err.value.hint
+    assert "HTTP 500 (3 attempts)" in err.value.message and "resumes" in err.value.hint
     assert len(portal.pages()) == 3
     state = json.loads((tmp_path / "lapd-2020-present" / "state.json").read_text())
     assert not state["finished"] and state["pages_done"] == 0
@@ -320,6 +320,21 @@ def test_finished_but_not_ingested_batch_is_ingested_next_time(cli_env, portal, 
     assert store_counts(store) == (300, 300)
     state = json.loads((store / "downloads" / "lapd-2020-present" / "state.json").read_text())
     assert state["pending_ingest"] == [] and state["mode"] == "incremental"
+
+
+def test_a_second_download_into_the_same_folder_is_refused(server, portal, tmp_path):
+    import fcntl
+
+    dest = tmp_path / "lapd-2020-present"
+    dest.mkdir()
+    with open(dest / ".lock", "a+") as held:  # as another crimecast fetch would hold it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(CrimecastError) as err:
+            socrata.download(LAPD_2020, client_for(server.url), tmp_path, page_size=100)
+    assert "another crimecast fetch is downloading into" in err.value.message
+    assert portal.seen == []
+    # Once the other one is gone, the download runs.
+    assert socrata.download(LAPD_2020, client_for(server.url), tmp_path, 100).rows_fetched == 300
 
 
 # --- incremental refresh ------------------------------------------------------------------------

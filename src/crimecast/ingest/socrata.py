@@ -23,6 +23,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import json
@@ -135,6 +136,15 @@ def _snippet(body: bytes, n: int = 80) -> str:
     return " ".join(text.split())
 
 
+@dataclass
+class _Failed:
+    """An attempt that may succeed if repeated."""
+
+    reason: str
+    retry_after: float | None = None
+    unreachable: bool = False  # no connection could be opened at all
+
+
 class PortalClient:
     """GETs JSON from a Socrata portal with retries.
 
@@ -186,81 +196,73 @@ class PortalClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> tuple[Any, bytes]:
         """(parsed JSON, raw body) of GET base_url + path, after retries."""
-        url = self.base_url + path
         shown = self.url_for(path, params)
+        attempt = 0
+        while True:
+            outcome = self._attempt(path, params, shown)
+            if not isinstance(outcome, _Failed):
+                return outcome
+            if outcome.unreachable and not self._contacted:
+                # Nothing has ever answered: no network or no portal. One quick retry, no more.
+                if attempt >= 1 or self.retries == 0:
+                    raise NetworkError(
+                        f"the city's open-data portal at {self.base_url} cannot be reached "
+                        f"({outcome.reason})",
+                        hint=OFFLINE_HINT,
+                    )
+                wait = min(0.5, self._wait(0))
+            elif attempt >= self.retries:
+                raise NetworkError(
+                    f"giving up on {shown}: {outcome.reason} ({attempt + 1} attempts)",
+                    hint="run the same crimecast fetch again later: it resumes from the last "
+                    "page saved. If the portal is busy, set CRIMECAST_APP_TOKEN (higher rate "
+                    "limits) or raise CRIMECAST_HTTP_RETRIES / CRIMECAST_HTTP_TIMEOUT",
+                )
+            else:
+                wait = self._wait(attempt)
+                if outcome.retry_after is not None:
+                    wait = min(self.max_wait, max(wait, outcome.retry_after))
+            log.warning(
+                "GET %s: %s; retry %d/%d in %.2fs",
+                shown,
+                outcome.reason,
+                attempt + 1,
+                self.retries,
+                wait,
+            )
+            self._sleep(wait)
+            attempt += 1
+            self.retried += 1
+
+    def _attempt(self, path: str, params: dict[str, Any] | None, shown: str):
+        """One request: (data, body) on success, _Failed when worth retrying; raises otherwise."""
         headers = {"Accept": "application/json"}
         if self.__token:
             headers["X-App-Token"] = self.__token
         # A connect timeout short enough that an unreachable portal is noticed quickly.
         timeout = (min(self.timeout, 10.0), self.timeout)
-        attempt = 0
-        while True:
-            try:
-                resp = self.session.get(url, params=params, headers=headers, timeout=timeout)
-                body = resp.content
-            except requests.RequestException as exc:
-                reason = _describe(exc)
-                if not self._contacted and unreachable_reason(exc):
-                    if attempt >= 1 or self.retries == 0:
-                        raise NetworkError(
-                            f"the city's open-data portal at {self.base_url} cannot be reached "
-                            f"({reason})",
-                            hint=OFFLINE_HINT,
-                        ) from None
-                    attempt += 1
-                    self.retried += 1
-                    self._sleep(min(0.5, self._wait(0)))
-                    continue
-                if attempt >= self.retries:
-                    raise NetworkError(
-                        f"giving up on {shown}: {reason} ({attempt + 1} attempts)",
-                        hint="run the same crimecast fetch again later: it resumes from the "
-                        "last page saved; or raise CRIMECAST_HTTP_RETRIES / "
-                        "CRIMECAST_HTTP_TIMEOUT",
-                    ) from None
-                wait = self._wait(attempt)
-                log.warning(
-                    "GET %s: %s; retry %d/%d in %.2fs",
-                    shown,
-                    reason,
-                    attempt + 1,
-                    self.retries,
-                    wait,
-                )
-                self._sleep(wait)
-                attempt += 1
-                self.retried += 1
-                continue
-            self._contacted = True
-            status = resp.status_code
-            if status == 429 or status >= 500:
-                if attempt >= self.retries:
-                    raise NetworkError(
-                        f"giving up on {shown}: the portal answered HTTP {status} "
-                        f"{attempt + 1} times",
-                        hint="the portal is busy or down; run the same crimecast fetch again "
-                        "later (it resumes), or set CRIMECAST_APP_TOKEN for higher rate limits",
-                    )
-                wait = self._wait(attempt)
-                after = retry_after_seconds(resp.headers.get("Retry-After"))
-                if after is not None:
-                    wait = min(self.max_wait, max(wait, after))
-                log.warning(
-                    "GET %s: HTTP %d; retry %d/%d in %.2fs",
-                    shown,
-                    status,
-                    attempt + 1,
-                    self.retries,
-                    wait,
-                )
-                self._sleep(wait)
-                attempt += 1
-                self.retried += 1
-                continue
-            if status >= 400:
-                raise self._refused(shown, status, body)
-            log.debug("GET %s: HTTP %d, %d bytes", shown, status, len(body))
-            return self._parse(shown, resp, body), body
+        try:
+            resp = self.session.get(
+                self.base_url + path, params=params, headers=headers, timeout=timeout
+            )
+            body = resp.content
+        except requests.RequestException as exc:
+            return _Failed(_describe(exc), unreachable=unreachable_reason(exc) is not None)
+        self._contacted = True
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            after = retry_after_seconds(resp.headers.get("Retry-After"))
+            return _Failed(f"HTTP {status}", retry_after=after)
+        if status >= 400:
+            raise self._refused(shown, status, body)
+        log.debug("GET %s: HTTP %d, %d bytes", shown, status, len(body))
+        try:
+            return json.loads(body), body
+        except ValueError:
+            if body.lstrip()[:1] in (b"[", b"{"):
+                # JSON that stops short: the connection closed early without saying so.
+                return _Failed("the response was cut short (incomplete JSON)")
+            raise self._not_json(shown, resp, body) from None
 
     def _refused(self, shown: str, status: int, body: bytes) -> PortalResponseError:
         """A 4xx other than 429: the request itself is wrong; retrying will not help."""
@@ -281,19 +283,16 @@ class PortalClient:
             hint=hint,
         )
 
-    def _parse(self, shown: str, resp: requests.Response, body: bytes) -> Any:
+    def _not_json(self, shown: str, resp: requests.Response, body: bytes) -> PortalResponseError:
         ctype = resp.headers.get("Content-Type", "")
-        try:
-            return json.loads(body)
-        except ValueError:
-            kind = "an HTML page" if "html" in ctype or body.lstrip()[:1] == b"<" else "text"
-            raise PortalResponseError(
-                f"the portal answered {shown} with {kind} instead of JSON "
-                f"(Content-Type {ctype or 'missing'}; it starts {_snippet(body)!r})",
-                hint="check that CRIMECAST_PORTAL_URL (now "
-                f"{self.base_url}) is the Socrata portal, e.g. https://data.lacity.org; if it "
-                "is, the portal may be down for maintenance: try again later",
-            ) from None
+        kind = "an HTML page" if "html" in ctype or body.lstrip()[:1] == b"<" else "text"
+        return PortalResponseError(
+            f"the portal answered {shown} with {kind} instead of JSON "
+            f"(Content-Type {ctype or 'missing'}; it starts {_snippet(body)!r})",
+            hint="check that CRIMECAST_PORTAL_URL (now "
+            f"{self.base_url}) is the Socrata portal, e.g. https://data.lacity.org; if it "
+            "is, the portal may be down for maintenance: try again later",
+        )
 
     # -- SODA requests --------------------------------------------------------------------------
     def count(self, source: Source, where: str | None = None) -> int | None:
@@ -498,6 +497,41 @@ def download(
         raise ValueError("page_size must be at least 1")
     dest = Path(dest_root) / source.name
     dest.mkdir(parents=True, exist_ok=True)
+    with _exclusive(dest):
+        return _download(source, client, dest, page_size, full, on_total, on_page)
+
+
+@contextlib.contextmanager
+def _exclusive(dest: Path):
+    """One download per dataset folder at a time; the OS drops the lock if the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    with open(dest / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CrimecastError(
+                f"another crimecast fetch is downloading into {dest}",
+                hint="wait for it to finish, then run crimecast fetch again",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _download(
+    source: Source,
+    client: PortalClient,
+    dest: Path,
+    page_size: int,
+    full: bool,
+    on_total: Callable[[int | None, int], None] | None,
+    on_page: Callable[[int], None] | None,
+) -> DownloadResult:
     state = load_state(dest)
     resumed = False
     if state and not state.get("finished") and (not full or state.get("mode") == "full"):
