@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from typer.testing import CliRunner
 
 from crimecast import codes, schema
@@ -344,3 +347,22 @@ def test_shared_sim_store_fixture(sim_store):
     assert info["incidents"] == 60_000 and info["simulated"] == 60_000
     assert info["date_min"] >= "2018-01-01" and info["date_max"] <= "2023-12-31"
     assert "2023-06" <= info["complete_through"] < "2023-12"
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    rows=hs.integers(1, 400),
+    seed=hs.integers(0, 2**32 - 1),
+    start=hs.dates(dt.date(2005, 1, 1), dt.date(2024, 6, 1)),
+    days=hs.integers(0, 2000),
+    nibrs=hs.booleans(),
+)
+def test_any_arguments_give_exactly_the_rows_within_the_window(rows, seed, start, days, nibrs):
+    end = min(start + dt.timedelta(days=days), dt.date(2024, 12, 31))
+    df = sim.simulate(rows, seed=seed, start=start, end=end, nibrs_break=nibrs)
+    assert len(df) == rows and df["DR_NO"].is_unique
+    assert df["DR_NO"].map(sim.is_simulated_id).all()
+    occ, rptd = _dates(df["DATE OCC"]), _dates(df["Date Rptd"])
+    assert (occ >= pd.Timestamp(start)).all() and (rptd <= pd.Timestamp(end)).all()
+    assert (rptd >= occ).all()
+    assert df["Crm Cd"].map(schema.crime_category).isin(sim.CATEGORIES).all()
