@@ -1,0 +1,209 @@
+"""Interactive figures (Plotly): each function takes the table(s) it draws and returns a
+`plotly.graph_objects.Figure`. The drawing is in `render(spec)`; what is drawn, the titles and
+the completeness marks come from `eda.specs`, shared with the static PNGs of `eda.static`.
+
+    from crimecast.eda import figures, tables
+    fig = figures.monthly(tables.monthly(incidents, completeness))
+    fig.to_html(include_plotlyjs=False, full_html=False)
+
+An empty selection gives an empty figure with its titles and a message, never an exception.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from crimecast.eda import specs
+from crimecast.eda.specs import EMPTY_MESSAGE, OKABE_ITO, SEQUENTIAL, Spec
+
+
+def _colour(spec: Spec, name: str, i: int) -> str:
+    return spec.colors.get(name, OKABE_ITO[i % len(OKABE_ITO)])
+
+
+def _groups(spec: Spec) -> list[tuple[str, pd.DataFrame, str]]:
+    """(trace name, rows, value column) for each trace of a line/bar/scatter spec."""
+    d = spec.data
+    if spec.color:
+        return [(str(k), g, spec.y[0] if spec.kind != "hbar" else spec.x)
+                for k, g in d.groupby(spec.color, sort=False)]  # fmt: skip
+    if spec.kind == "hbar":
+        return [(spec.x_title, d, spec.x)]
+    return [(spec.labels.get(c, c), d, c) for c in spec.y]
+
+
+def _finite(values) -> bool:
+    return bool(np.isfinite(pd.to_numeric(pd.Series(values), errors="coerce")).any())
+
+
+def render(spec: Spec) -> go.Figure:
+    fig = go.Figure()
+    title = spec.title + (f"<br><sup>{spec.note}</sup>" if spec.note else "")
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        template="plotly_white",
+        xaxis_title=spec.x_title,
+        yaxis_title=spec.y_title,
+        legend_title_text=spec.legend_title,
+        margin={"t": 90},
+        colorway=list(OKABE_ITO),
+    )
+    if spec.empty:
+        fig.add_annotation(text=EMPTY_MESSAGE, x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font={"size": 14})  # fmt: skip
+        fig.update_xaxes(visible=True, showticklabels=False)
+        fig.update_yaxes(visible=True, showticklabels=False)
+        return fig
+    if spec.kind == "heatmap":
+        _heatmap(fig, spec)
+    elif spec.kind == "scatter":
+        _scatter(fig, spec)
+    else:
+        _traces(fig, spec)
+    for x0, x1, label in spec.flags:
+        fig.add_vrect(x0=x0, x1=x1, fillcolor="#777777", opacity=0.18, line_width=0,
+                      annotation_text=label, annotation_position="top left",
+                      annotation_font_size=10)  # fmt: skip
+    return fig
+
+
+def _traces(fig: go.Figure, spec: Spec) -> None:
+    horizontal = spec.kind == "hbar"
+    for i, (name, g, col) in enumerate(_groups(spec)):
+        values = g[col]
+        if not _finite(values):
+            continue  # an all-NaN trace (e.g. a moving average longer than the series)
+        colour = _colour(spec, name, i)
+        if spec.kind == "line":
+            fig.add_trace(go.Scatter(
+                x=g[spec.x], y=values, name=name, mode="lines" if len(g) > 1 else "markers",
+                line={"color": colour, "dash": "dash" if col in spec.dashed else "solid",
+                      "width": 1.4 if col in spec.dashed else 2}))  # fmt: skip
+            continue
+        err = None
+        if spec.lo and spec.hi:
+            err = {"type": "data", "symmetric": False, "color": "#444444",
+                   "array": (g[spec.hi] - values).clip(lower=0).fillna(0),
+                   "arrayminus": (values - g[spec.lo]).clip(lower=0).fillna(0)}  # fmt: skip
+        if horizontal:
+            fig.add_trace(go.Bar(x=values, y=g[spec.y[0]].astype(str), orientation="h",
+                                 name=name, marker_color=colour, error_x=err))  # fmt: skip
+        else:
+            fig.add_trace(go.Bar(x=g[spec.x], y=values, name=name, marker_color=colour,
+                                 error_y=err))  # fmt: skip
+    fig.update_layout(barmode="stack" if spec.stacked else "group",
+                      showlegend=bool(spec.color) or len(fig.data) > 1)  # fmt: skip
+    axis = fig.update_xaxes if horizontal else fig.update_yaxes
+    if spec.percent:
+        axis(tickformat=".0%")
+    if horizontal:
+        order = list(dict.fromkeys(spec.data[spec.y[0]].astype(str)))
+        fig.update_yaxes(categoryorder="array", categoryarray=order)
+        fig.update_layout(height=max(400, 22 * len(order) + 160))
+
+
+def _heatmap(fig: go.Figure, spec: Spec) -> None:
+    p = specs.pivot(spec)
+    fig.add_trace(go.Heatmap(
+        z=p.to_numpy(dtype=float), x=list(p.columns), y=list(p.index), colorscale=SEQUENTIAL,
+        colorbar={"title": {"text": "share" if spec.percent else spec.z.replace("_", " ")},
+                  "tickformat": ".0%" if spec.percent else ""},
+        hovertemplate="%{y} · %{x}: %{z" + (":.1%" if spec.percent else ":,.1f") + "}<extra></extra>"))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(420, 24 * len(p.index) + 180))
+
+
+def _scatter(fig: go.Figure, spec: Spec) -> None:
+    for i, (name, g) in enumerate(spec.data.groupby(spec.color, sort=True)):
+        fig.add_trace(go.Scatter(
+            x=g[spec.x], y=g[spec.y[0]], name=str(name),
+            mode="markers+text" if spec.text else "markers",
+            text=g[spec.text] if spec.text else None, textposition="top center",
+            marker={"color": _colour(spec, str(name), i), "size": 10 if spec.text else 6}))  # fmt: skip
+
+
+# --- one function per figure, named after what it shows -----------------------------------------
+def monthly(table, yoy=None):
+    return render(specs.monthly(table, yoy))
+
+
+def daily(table):
+    return render(specs.daily(table))
+
+
+def weekly(table):
+    return render(specs.weekly(table))
+
+
+def by_year(table, completeness=None):
+    return render(specs.by_year(table, completeness))
+
+
+def by_weekday(table):
+    return render(specs.by_weekday(table))
+
+
+def by_hour(table):
+    return render(specs.by_hour(table))
+
+
+def weekday_hour(table, exclude_noon_default: bool = False):
+    return render(specs.weekday_hour(table, exclude_noon_default))
+
+
+def stl_citywide(table, monthly_table=None):
+    return render(specs.stl_citywide(table, monthly_table))
+
+
+def seasonal_profile(table):
+    return render(specs.seasonal_profile(table))
+
+
+def trend_tests(table):
+    return render(specs.trend_tests(table))
+
+
+def yoy(table, what: str = "division"):
+    return render(specs.yoy(table, what))
+
+
+def area_rates(table):
+    return render(specs.area_rates(table))
+
+
+def top_districts(table):
+    return render(specs.top_districts(table))
+
+
+def area_category(table):
+    return render(specs.area_category(table))
+
+
+def by_category(table):
+    return render(specs.by_category(table))
+
+
+def top_codes(table):
+    return render(specs.top_codes(table))
+
+
+def monthly_by(table, col: str, what: str):
+    return render(specs.monthly_by(table, col, what))
+
+
+def victim_age(table):
+    return render(specs.victim_age(table))
+
+
+def weapon_monthly(table):
+    return render(specs.weapon_monthly(table))
+
+
+def delay_distribution(table, summary=None):
+    return render(specs.delay_distribution(table, summary))
+
+
+def profile_map(scores, components, what: str = "divisions"):
+    return render(specs.profile_map(scores, components, what))
