@@ -91,8 +91,10 @@ def unreachable_reason(exc: BaseException) -> str | None:
         return "connection refused"
     if any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in chain):
         return "no connection could be opened"
-    if any(isinstance(e, requests.ConnectTimeout | socket.timeout) for e in chain) or any(
-        isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in chain
+    # Only a *connect* timeout: a read timeout wraps socket.timeout too, but the portal is there.
+    if any(
+        isinstance(e, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError)
+        for e in chain
     ):
         return "the connection timed out"
     return None
@@ -181,10 +183,6 @@ class PortalClient:
     def __repr__(self) -> str:
         token = "set" if self.__token else "none"
         return f"PortalClient({self.base_url!r}, token={token})"
-
-    @property
-    def has_token(self) -> bool:
-        return self.__token is not None
 
     def url_for(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The URL of a request as people read it (not percent-encoded; the token is a header)."""
