@@ -366,3 +366,12 @@ def test_any_arguments_give_exactly_the_rows_within_the_window(rows, seed, start
     assert (occ >= pd.Timestamp(start)).all() and (rptd <= pd.Timestamp(end)).all()
     assert (rptd >= occ).all()
     assert df["Crm Cd"].map(schema.crime_category).isin(sim.CATEGORIES).all()
+
+
+def test_victim_descent_differs_by_area_as_in_the_real_samples(frame):
+    known = frame[frame["Vict Sex"].isin(["M", "F"])]
+    share = pd.crosstab(known["AREA"], known["Vict Descent"], normalize="index")
+    assert share.loc["12", "B"] > 5 * share.loc["08", "B"]  # 77th Street vs West LA
+    assert share.loc["04", "H"] > 3 * share.loc["08", "H"]  # Hollenbeck vs West LA
+    assert share.loc["08", "W"] > 0.45
+    assert set(known["Vict Descent"].dropna()) <= set(schema.DESCENT)

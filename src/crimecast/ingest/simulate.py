@@ -33,6 +33,7 @@ from crimecast.errors import ConfigError, InputFileError
 from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. re-exported)
     AREA_CATEGORY_PERMILLE,
     AREA_CLUSTERS,
+    AREA_DESCENT_PCT,
     AREA_SHARE,
     AREA_YEAR_PERMILLE,
     CALIBRATION,
@@ -45,7 +46,8 @@ from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. 
     DEFAULT_TIME,
     DEFAULT_TIME_OTHER,
     DELAY,
-    DESCENT_WEIGHTS,
+    DESCENT_GROUPS,
+    DESCENT_X_SHARE,
     HOUR_PERMILLE,
     MOCODES,
     MOCODES_OTHER,
@@ -53,6 +55,7 @@ from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. 
     NIBRS_KEEP,
     PREMISES,
     SEX_CRIME_CODES,
+    SMALL_DESCENT_WEIGHTS,
     STATUS_CODES,
     STATUS_WEIGHTS,
     STREETS,
@@ -149,6 +152,8 @@ def check_args(rows, start, end) -> tuple[dt.date, dt.date]:
 
 # --- The incidents' core: when, where, what, and when reported ---------------------------------
 _CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
+# descent codes in lookup order: the main groups, the small ones, then X
+_DESCENTS = [*DESCENT_GROUPS[:-1], *SMALL_DESCENT_WEIGHTS, "X"]
 _AREAS = np.array(sorted(AREA_SHARE), dtype=np.int64)
 _AREA_CAT = np.array([_norm(AREA_CATEGORY_PERMILLE[a]) for a in _AREAS])
 _CAT_OVERALL = _norm([CATEGORY_SHARE[c] for c in CATEGORIES])
@@ -268,7 +273,7 @@ def _times(rng, cat: np.ndarray) -> np.ndarray:
     return np.where((u >= defaults[:, 0]) & (u < defaults.sum(1)), 1, t)
 
 
-def _victims(rng, cat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _victims(rng, cat: np.ndarray, area_i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Victim age, sex index into (M, F, X, blank) and descent index (last = blank)."""
     n = len(cat)
     p_blank, p_x, p_age0, p_female, median, spread = np.array(
@@ -281,11 +286,15 @@ def _victims(rng, cat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     zero = (sex == 3) | ((sex == 2) & (rng.random(n) < 0.9)) | (rng.random(n) < p_age0)
     age = np.where(zero, 0, age)
     age = np.where(rng.random(n) < 0.0005, -1, age)  # the real data's negative placeholder ages
-    descents = list(DESCENT_WEIGHTS)
-    desc = _choice(rng, _norm(list(DESCENT_WEIGHTS.values())), n)
-    x = descents.index("X")
+    # descent: the area's mix, the small groups split citywide, X for some known-sex victims
+    group_p = np.array([_norm(AREA_DESCENT_PCT[a]) for a in _AREAS])
+    desc = _choice_by_group(rng, area_i, group_p)  # index into DESCENT_GROUPS
+    small = _choice(rng, _norm(list(SMALL_DESCENT_WEIGHTS.values())), n)
+    desc = np.where(desc == len(DESCENT_GROUPS) - 1, len(DESCENT_GROUPS) - 1 + small, desc)
+    x = len(_DESCENTS) - 1  # index of "X"
+    desc = np.where(rng.random(n) < DESCENT_X_SHARE, x, desc)
     desc = np.where((sex == 2) & (rng.random(n) < 0.85), x, desc)
-    desc = np.where(sex == 3, len(descents), desc)
+    desc = np.where(sex == 3, len(_DESCENTS), desc)  # blank
     return age, sex, desc
 
 
@@ -351,7 +360,7 @@ def simulate_table(
     dr = (ryear % 100) * 10_000_000 + SIM_ID_DIGIT * 1_000_000 + seq
 
     minutes = _times(rng, cat)
-    age, sex, desc = _victims(rng, cat)
+    age, sex, desc = _victims(rng, cat, area_i)
     prem_keys, prem_p = _table(PREMISES)
     premise = np.array(prem_keys)[_choice_by_group(rng, cat, prem_p)]
     weap_keys, weap_p = _table(WEAPONS)
@@ -382,7 +391,6 @@ def simulate_table(
     code_idx = np.searchsorted(code_list, code)
     area_codes = [f"{a:02d}" for a in _AREAS]
     sexes = ["M", "F", "X", None]
-    descents = [*DESCENT_WEIGHTS, None]
     prem_list = sorted(set(prem_keys))
     weap_list = sorted(k for k in weap_keys if k is not None)
     time_labels = [f"{m // 60:02d}{m % 60:02d}" for m in range(1440)]
@@ -400,7 +408,7 @@ def simulate_table(
         "Mocodes": _lookup(mo_keys, mo_i),
         "Vict Age": pa.array(age),
         "Vict Sex": _lookup(sexes, sex),
-        "Vict Descent": _lookup(descents, desc),
+        "Vict Descent": _lookup([*_DESCENTS, None], desc),
         "Premis Cd": pa.array(premise),
         "Premis Desc": _lookup(
             [codes.PREMISES[p] for p in prem_list], np.searchsorted(prem_list, premise)
