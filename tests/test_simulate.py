@@ -375,3 +375,12 @@ def test_victim_descent_differs_by_area_as_in_the_real_samples(frame):
     assert share.loc["04", "H"] > 3 * share.loc["08", "H"]  # Hollenbeck vs West LA
     assert share.loc["08", "W"] > 0.45
     assert set(known["Vict Descent"].dropna()) <= set(schema.DESCENT)
+
+
+def test_hours_differ_by_crime_type(frame, categories):
+    hour = frame["TIME OCC"].str[:2].astype(int)
+    office = hour.between(8, 16) & (frame["TIME OCC"] != "1200")
+    by_cat = office.groupby(categories).mean()
+    assert by_cat["fraud/identity theft"] > 1.4 * by_cat["motor-vehicle theft"]
+    night = hour.isin([0, 1, 2, 3, 4]) & (frame["TIME OCC"] != "0001")
+    assert night[categories == "rape"].mean() > 1.5 * night[categories == "larceny/theft"].mean()

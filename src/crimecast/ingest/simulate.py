@@ -49,6 +49,7 @@ from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. 
     DESCENT_GROUPS,
     DESCENT_X_SHARE,
     HOUR_PERMILLE,
+    HOUR_TILT,
     MOCODES,
     MOCODES_OTHER,
     MONTH_FACTOR,
@@ -262,8 +263,12 @@ def _times(rng, cat: np.ndarray) -> np.ndarray:
     """Minutes after midnight: the hourly profile, round-minute heaping, and default times."""
     n = len(cat)
     base = np.array(HOUR_PERMILLE, float)
-    base[12] = (base[11] + base[13]) / 2  # the excess at noon comes from the 1200 default below
-    hour = _choice(rng, _norm(base), n)
+    # the excess at noon and midnight comes from the 1200 and 0001 defaults below (about 3.4% and
+    # 1.2% of incidents), so the hour profile leaves it out
+    base[12] = (base[11] + base[13]) / 2
+    base[0] -= 12.0
+    hour_p = np.array([_norm(base * np.array(HOUR_TILT[c])) for c in CATEGORIES])
+    hour = _choice_by_group(rng, cat, hour_p)
     heap = _choice(rng, _norm([0.30, 0.12, 0.04, 0.04, 0.50]), n)
     minute = np.choose(heap, [0, 30, 15, 45, 0]) + np.where(heap == 4, rng.integers(0, 60, n), 0)
     defaults = np.array([DEFAULT_TIME.get(c, DEFAULT_TIME_OTHER)[:2] for c in CATEGORIES])[cat]
