@@ -304,7 +304,7 @@ def test_crimecast_ingest_recognises_simulated_files(tmp_path):
             "SELECT source, bool_and(simulated) AS s, count(*) AS n FROM incidents GROUP BY 1"
         ).set_index("source")
     assert rows.loc["x.simulated.csv", "s"] and rows.loc["x.simulated.csv", "n"] == 2000
-    assert rows.loc["renamed.csv", "s"] and rows.loc["renamed.csv", "n"] == 2000
+    assert rows.loc["simulated:renamed.csv", "s"] and rows.loc["simulated:renamed.csv", "n"] == 2000
     assert not rows.loc["real.csv", "s"] and rows.loc["real.csv", "n"] == 2
 
 

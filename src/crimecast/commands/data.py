@@ -58,11 +58,10 @@ def ingest(
         reports = []
         if real_paths:
             reports += st.ingest_files(real_paths, source=source, on_file=done)
-        if sim_paths:
-            sim_source = (
-                source if source is None or "simulated" in source else f"simulated:{source}"
-            )
-            reports += st.ingest_files(sim_paths, source=sim_source, simulated=True, on_file=done)
+        for p in sim_paths:  # one by one, so that every source name says "simulated"
+            name = source or p.name
+            name = name if "simulated" in name else f"simulated:{name}"
+            reports += st.ingest_files([p], source=name, simulated=True, on_file=done)
         info = st.info() | _s3_name(store)
     if as_json:
         print(json.dumps([report_dict(r) for r in reports], indent=2))

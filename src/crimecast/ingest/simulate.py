@@ -515,6 +515,6 @@ def is_simulated_file(path: str | Path) -> bool:
     except OSError:
         return False
     lines = [ln for ln in head.splitlines()[:6] if ln.strip()]
-    if len(lines) < 2 or "DR_NO" not in lines[0].split(",")[:1]:
+    if len(lines) < 2 or lines[0].split(",", 1)[0].strip('"') != "DR_NO":
         return False
     return all(is_simulated_id(ln.split(",", 1)[0].strip('"')) for ln in lines[1:])
