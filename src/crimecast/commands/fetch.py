@@ -176,9 +176,9 @@ def fetch(
 ) -> None:
     """Download or refresh the LAPD datasets from the city's portal, then ingest them.
 
-    The first run downloads everything, page by page; later runs fetch only the records that are
-    new or changed since the last one. An interrupted download resumes where it stopped. Pages
-    are kept under STORE/downloads/.
+    First run: a full download, page by page. Later runs: only records new or changed since.
+
+    An interrupted download resumes where it stopped; pages are kept under STORE/downloads/.
     """
     chosen = sources.select(dataset)
     size = page_size if page_size is not None else _int_setting("page_size", 1)
