@@ -1,0 +1,193 @@
+"""The Spark backend on a real local Spark session (`local[2]`, started once for this module)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crimecast import panel
+from crimecast.backends import local
+from crimecast.backends import spark as sb
+from crimecast.errors import ConfigError, DependencyError, NetworkError
+from crimecast.filters import Filters
+from crimecast.forecast import backtest, engine
+from crimecast.store import Store
+
+
+@pytest.fixture(scope="module")
+def spark():
+    s = sb.session("local[2]", conf={"spark.sql.shuffle.partitions": "4"})
+    yield s
+    sb.stop()
+
+
+@pytest.fixture(scope="module")
+def incidents(real_store):
+    with Store(real_store, read_only=True) as st:
+        return st.incidents()
+
+
+# -- panels ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("level,freq", [("city", "D"), ("area", "W"), ("area_category", "MS")])
+def test_spark_panel_equals_the_local_panel(spark, real_store, incidents, level, freq):
+    got = sb.panel(spark, Store(real_store, read_only=True).parquet_dir, level, freq)
+    want = panel.from_incidents(incidents, level, freq)
+    pd.testing.assert_frame_equal(got, want, check_dtype=True)
+    assert got["y"].sum() == len(incidents)  # aggregation keeps every incident
+
+
+def test_spark_build_equals_panel_build_with_filters(spark, real_store):
+    filters = Filters.build(
+        areas=["1", "Hollywood"], categories=["burglary", "robbery"], date_from="2015-01-01"
+    )
+    with Store(real_store, read_only=True) as st:
+        want = panel.build(st, "area_category", "MS", filters)
+        got = sb.build(st, "area_category", "MS", filters, spark=spark)
+    for g, w in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(g, w)
+    assert set(got[0]["unique_id"]) == {
+        f"area:{a}|category:{c}" for a in ("Central", "Hollywood") for c in ("burglary", "robbery")
+    }
+
+
+def test_district_level_counts_every_incident(spark, real_store, incidents):
+    got = sb.panel(spark, Store(real_store, read_only=True).parquet_dir, "district_category", "MS")
+    known = incidents.dropna(subset=["rpt_dist"])
+    assert got["y"].sum() == len(known)
+    one = known.iloc[0]
+    uid = f"district:{int(one['rpt_dist']):04d}|category:{one['crime_category']}"
+    month = pd.Timestamp(one["occurred_date"]).to_period("M").to_timestamp()
+    want = (
+        (known["rpt_dist"] == one["rpt_dist"])
+        & (known["crime_category"] == one["crime_category"])
+        & (pd.to_datetime(known["occurred_date"]).dt.to_period("M").dt.to_timestamp() == month)
+    ).sum()
+    assert got.set_index(["unique_id", "ds"]).loc[(uid, month), "y"] == want
+
+
+# -- the same per-series function, the same forecasts ---------------------------------------------
+@pytest.fixture(scope="module")
+def monthly(real_store):
+    """Monthly area series from the real 2014-2020 samples, plus one whose dates are broken."""
+    with Store(real_store, read_only=True) as st:
+        full = panel.build(st, "area", "MS", Filters.build(date_from="2014-01-01"))[0]
+    full = full[full["ds"] < "2021-01-01"]
+    keep = sorted(full["unique_id"].unique())[:4]
+    bad = pd.DataFrame({"unique_id": "area:Broken", "ds": [pd.NaT] * 30, "y": [3] * 30})
+    return pd.concat([full[full["unique_id"].isin(keep)], bad], ignore_index=True)
+
+
+MODELS = ("naive", "seasonal_naive", "ets", "croston")
+
+
+def test_forecasts_match_the_local_backend(spark, monthly):
+    kw = dict(models=MODELS, horizon=6, freq="MS", n_jobs=2)
+    fc_local, err_local = engine.forecast(monthly, backend="local", **kw)
+    fc_spark, err_spark = engine.forecast(monthly, backend="spark", **kw)
+    assert len(fc_local) == 4 * 6 * len(MODELS)
+    pd.testing.assert_frame_equal(fc_spark, fc_local, check_exact=False, rtol=1e-9, atol=1e-9)
+    # the series that cannot be modelled is reported by id, the others are unaffected
+    assert list(err_spark["unique_id"]) == ["area:Broken"]
+    assert "NaT" in err_spark["error"].item()
+    pd.testing.assert_frame_equal(err_spark, err_local)
+
+
+def test_backtests_match_the_local_backend(spark, monthly):
+    kw = dict(models=("seasonal_naive", "ets"), horizon=4, freq="MS", windows=2)
+    cv_local, _ = backtest.backtest(monthly, backend="local", **kw)
+    cv_spark, errors = backtest.backtest(monthly, backend="spark", **kw)
+    assert cv_local["cutoff"].nunique() == 2 and len(cv_local) == 4 * 2 * 4 * 2
+    pd.testing.assert_frame_equal(cv_spark, cv_local, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert list(errors["unique_id"]) == ["area:Broken"]
+
+
+def _summary(group: pd.DataFrame) -> pd.DataFrame:
+    """A per-group function that raises for one group, in the middle of the others."""
+    uid = group["unique_id"].iloc[0]
+    if uid == "s07":
+        raise ValueError(f"cannot summarise {uid}")
+    return pd.DataFrame(
+        {
+            "unique_id": [uid],
+            "first": [group["ds"].iloc[0]],  # depends on row order within the group
+            "total": [int(group["y"].sum())],
+            "mean": [float(group["y"].mean())],
+        }
+    )
+
+
+def test_map_groups_same_contract_as_local_with_a_spark_frame_input(spark):
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2021-01-04", periods=30, freq="W-MON")
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"s{i:02d}", "ds": ds, "y": rng.poisson(5, len(ds))})
+            for i in range(12)
+        ]
+    ).sample(frac=1, random_state=1)  # rows out of order: fn must see them as given
+    want = local.map_groups(df, "unique_id", _summary, n_jobs=1)
+    got = sb.map_groups(df, "unique_id", _summary, spark=spark)
+    assert list(got.columns) == ["unique_id", "first", "total", "mean", "error"]
+    assert got.loc[got["unique_id"] == "s07", "error"].item() == "ValueError: cannot summarise s07"
+    assert got["error"].notna().sum() == 1
+    pd.testing.assert_frame_equal(
+        got.drop(columns="error"), want.drop(columns="error"), check_dtype=False
+    )
+    # A Spark DataFrame input stays in Spark (fn sorts nothing, so compare order-free columns)
+    sdf = spark.createDataFrame(df.drop(columns="ds").assign(ds=df["ds"].astype(str)))
+    got2 = sb.map_groups(
+        sdf,
+        "unique_id",
+        lambda g: _summary(g.assign(ds=pd.to_datetime(g["ds"]))).drop(columns="first"),
+        spark=spark,
+    )
+    pd.testing.assert_frame_equal(
+        got2[["unique_id", "total"]], want[["unique_id", "total"]], check_dtype=False
+    )
+
+
+# -- bad configuration: one clear message each ----------------------------------------------------
+def test_no_java_is_one_clear_message(tmp_path):
+    with pytest.raises(ConfigError, match="no `java` was found") as err:
+        sb.check_java({"PATH": str(tmp_path)})
+    assert "openjdk-17" in err.value.hint
+    with pytest.raises(ConfigError, match="JAVA_HOME is /nowhere/jdk"):
+        sb.check_java({"JAVA_HOME": "/nowhere/jdk", "PATH": "/usr/bin"})
+    assert sb.check_java({"PATH": "/usr/bin:/bin"}).endswith("java")
+
+
+def test_no_java_stops_session_start_before_any_jvm(monkeypatch, tmp_path):
+    monkeypatch.setattr(sb, "_session", None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="needs Java"):
+        sb.session("local[1]")
+
+
+def test_wrong_master_url_fails_fast():
+    with pytest.raises(ConfigError, match="not a Spark master URL"):
+        sb.check_master("sprak://localhost:7077")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(
+        NetworkError, match=f"cannot reach the Spark master at spark://127.0.0.1:{port}"
+    ):
+        sb.check_master(f"spark://127.0.0.1:{port}", timeout=2)
+    assert time.monotonic() - t0 < 5
+    for ok in ("local", "local[2]", "local[*]", "yarn", "k8s://https://10.0.0.1:6443"):
+        assert sb.check_master(ok) == ok
+
+
+def test_missing_pyspark_names_the_extra(monkeypatch):
+    monkeypatch.setattr(sb, "_session", None)
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # what an install without the extra sees
+    with pytest.raises(DependencyError) as err:
+        sb.session("local[1]")
+    assert err.value.hint == "pip install 'crimecast[spark]'"
