@@ -439,6 +439,15 @@ def test_both_datasets_by_default_with_json_summary(
     assert per_source["lapd-2010-2019"] == summary[0]["ingest"]["stored"] > 50
 
 
+def test_unwritable_download_folder_is_a_clear_error(cli_env, tmp_path, capsys):
+    store = tmp_path / "store"
+    (store / "downloads").mkdir(parents=True)
+    (store / "downloads" / "lapd-2020-present").write_text("a file where a folder should be")
+    assert run_cli("fetch", "--store", store, "--dataset", "lapd-2020-present") == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot save downloaded pages under" in err and "Traceback" not in err
+
+
 # --- the app token ------------------------------------------------------------------------------
 def test_app_token_is_sent_as_a_header_and_never_shown(
     cli_env, portal, tmp_path, monkeypatch, capsys, caplog

@@ -15,7 +15,7 @@ import typer
 
 from crimecast import config
 from crimecast.commands.common import StoreOpt, console, progress
-from crimecast.errors import ConfigError, NetworkError
+from crimecast.errors import ConfigError, NetworkError, StoreError
 from crimecast.ingest import socrata, sources
 from crimecast.store import IngestReport, Store
 
@@ -93,9 +93,16 @@ def fetch_one(
         def on_page(rows: int) -> None:
             bar.advance(task, rows)
 
-        result = socrata.download(
-            source, client, downloads, page_size, full=full, on_total=on_total, on_page=on_page
-        )
+        try:
+            result = socrata.download(
+                source, client, downloads, page_size, full=full, on_total=on_total, on_page=on_page
+            )
+        except OSError as exc:  # disk full, no permission: the pages cannot be kept
+            raise StoreError(
+                f"cannot save downloaded pages under {downloads / source.name}: {exc}",
+                hint="free disk space or fix the folder's permissions, then run crimecast "
+                "fetch again (it resumes)",
+            ) from None
         if result.expected is None:
             bar.update(task, total=result.rows_in_batch, completed=result.rows_in_batch)
     summary = {
