@@ -243,9 +243,11 @@ def profile(
         pd.DataFrame(columns=[unit, "name", "incidents", "PC1", "PC2", "cluster"]),
         pd.DataFrame(columns=["cluster", "units", "members", "incidents", "typical_mix"]),
     )
+    if len(shares) < 3:
+        return empty
     x = shares[feats].to_numpy(dtype=float)
     varying = x.std(axis=0) > 0
-    if len(shares) < 3 or varying.sum() < 2:
+    if varying.sum() < 2:
         return empty
     feats = [f for f, v in zip(feats, varying, strict=True) if v]
     z = StandardScaler().fit_transform(x[:, varying])

@@ -49,7 +49,7 @@ def load_incidents(st: Store, filters: Filters, columns) -> pd.DataFrame:
     if unknown:
         raise StoreError(f"unknown incident columns: {sorted(unknown)}")
     where, params = filters.to_sql()
-    rel = st.con.execute(f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params)
+    rel = st.con.sql(f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params=params)
     return rel.to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 

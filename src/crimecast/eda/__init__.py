@@ -123,7 +123,10 @@ def build(
             "shaded on every time-series figure and left out of trend tests"
         )
     t["notes"] = pd.DataFrame({"note": [VICTIM_NOTE, *messages]})
-    return Result(t, figure_specs(t, completeness, exclude_noon_default), messages, db.n)
+    figs = figure_specs(t, completeness, exclude_noon_default)
+    for spec in figs:
+        spec.no_data = db.n == 0
+    return Result(t, figs, messages, db.n)
 
 
 __all__ = ["COLUMNS", "Result", "build", "figure_specs", "specs", "tables", "trends"]

@@ -52,10 +52,11 @@ class Spec:
     note: str = ""
     colors: dict[str, str] = field(default_factory=dict)  # fixed colour per trace name
     legend_title: str = ""
+    no_data: bool = False  # the selection holds no incidents (zero-filled tables included)
 
     @property
     def empty(self) -> bool:
-        return self.data is None or self.data.empty or not self.has_values
+        return self.no_data or self.data is None or self.data.empty or not self.has_values
 
     @property
     def has_values(self) -> bool:

@@ -220,7 +220,7 @@ def yoy(monthly_groups: pd.DataFrame, by: str | None = None, alpha: float = ALPH
     if win is None:
         return pd.DataFrame(columns=cols)
     first, last = win
-    m = monthly_groups.copy()
+    m = monthly_groups.reset_index(drop=True)
     m["month"] = pd.to_datetime(m["month"])
     key = m[by] if by else pd.Series("all", index=m.index)
     cur = m[(m["month"] >= first) & (m["month"] <= last)].groupby(key)["incidents"].sum()
