@@ -25,6 +25,7 @@ from crimecast.forecast.engine import (
     forecast_series,
     min_train,
     prepare,
+    single_threaded,
 )
 from crimecast.forecast.models import LEVELS, band_columns
 
@@ -96,7 +97,8 @@ def backtest_series(
         h_eff = min(horizon, len(y) - k)
         for alias in models:
             # always predict the full horizon, so fits are shared with auto's inner windows
-            out = run.predict(alias, k, horizon).iloc[:h_eff].copy()
+            with single_threaded():
+                out = run.predict(alias, k, horizon).iloc[:h_eff].copy()
             out.insert(0, "model", alias)
             out.insert(0, "y", y[k : k + h_eff])
             out.insert(0, "cutoff", ds[k - 1])
