@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "panel": 4,
     "backends": 4,
     "storage": 1,
+    "auth": 1,
     "eda": 5,
     "spatial": 5,
     "forecast": 5,

@@ -318,3 +318,22 @@ def test_cli_missing_bucket_and_no_credentials_are_one_clear_message_each(s3, tm
     res = subprocess.run([*cmd, s3["url"]], env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode == ConfigError.exit_code, res.stderr
     assert "no AWS credentials found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_script_entry_point_publishes_and_fetches(s3, tmp_path, capsys):
+    """`python -m crimecast.storage`, as the nightly job on the EC2 instance calls it."""
+    out = tmp_path / "out"
+    _write(out, {"report.html": b"<html>nightly</html>"})
+    url = f"s3://{s3['bucket']}/reports"
+    assert storage.main(["publish", str(out), url]) == 0
+    version = storage.current_version(url)
+    assert f"version {version}" in capsys.readouterr().out
+    dest = tmp_path / "restored"
+    _write(dest, {"stale.txt": b"old"})
+    assert storage.main(["fetch", url, str(dest)]) == 0
+    assert sorted(p.name for p in dest.iterdir()) == ["report.html"]
+    assert storage.main(["current", url]) == 0 and capsys.readouterr().out.strip().endswith(version)
+    assert storage.main(["fetch", f"s3://{s3['bucket']}/empty", str(tmp_path / "x")]) == 0
+    assert "is empty" in capsys.readouterr().out
+    assert storage.main(["publish", str(out), "s3://no-such-bucket-z/r"]) == StoreError.exit_code
+    assert "does not exist" in capsys.readouterr().err

@@ -415,3 +415,66 @@ def open_out(location: str | Path | Location, s3=None) -> Iterator[Path]:
         publish(work, loc, "out", manifest, s3)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# -- for scripts (deploy/aws's nightly job): python -m crimecast.storage ... ----------------------
+def fetch_to(location: str | Path | Location, dest: str | Path) -> str | None:
+    """Replace `dest` with the visible version at an S3 location (swapped in whole)."""
+    dest = Path(dest)
+    cached, manifest = download(parse(location))
+    if cached is None:
+        return None
+    tmp = dest.parent / f".{dest.name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(cached, tmp, ignore=shutil.ignore_patterns(_COMPLETE))
+    old = dest.parent / f".{dest.name}-old-{uuid.uuid4().hex[:8]}"
+    if dest.exists():
+        dest.rename(old)
+    tmp.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+    return manifest["version"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """publish DIR S3URL | fetch S3URL DIR | current S3URL; errors as one line and a fix."""
+    import argparse
+    import sys
+
+    from crimecast.errors import CrimecastError
+
+    p = argparse.ArgumentParser(prog="python -m crimecast.storage", description=main.__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pub = sub.add_parser("publish", help="upload DIR as a new version of S3URL")
+    pub.add_argument("dir")
+    pub.add_argument("url")
+    pub.add_argument("--kind", default="out", choices=("out", "store"))
+    fet = sub.add_parser("fetch", help="replace DIR with the visible version of S3URL")
+    fet.add_argument("url")
+    fet.add_argument("dir")
+    cur = sub.add_parser("current", help="print the visible version of S3URL")
+    cur.add_argument("url")
+    args = p.parse_args(argv)
+    try:
+        loc = parse(args.url)
+        if not loc.is_s3:
+            raise ConfigError(f"{args.url} is not an s3:// URL", hint="use s3://BUCKET/PREFIX")
+        if args.cmd == "publish":
+            if not Path(args.dir).is_dir():
+                raise ConfigError(f"{args.dir} is not a directory")
+            s3 = client()
+            manifest = publish(args.dir, loc, args.kind, _read_manifest(s3, loc), s3)
+            print(f"{loc} version {manifest['version']} ({len(manifest['files'])} files)")
+        elif args.cmd == "fetch":
+            version = fetch_to(loc, args.dir)
+            print(f"{args.dir} <- {loc} version {version}" if version else f"{loc} is empty")
+        else:
+            print(current_version(loc) or "")
+    except CrimecastError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"fix: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
