@@ -110,3 +110,21 @@ def test_maps_render_in_chromium_with_the_network_blocked(gi, divisions, tmp_pat
     assert plots == 2
     assert filled >= 2
     assert "hot spot, 99% confidence" in legend
+
+
+def test_division_holes_stay_empty(divisions):
+    """Other cities inside a division (Culver City in Pacific) are holes, wound clockwise."""
+    import shapely
+
+    table = pd.DataFrame({"area_id": range(1, 22), "rate_per_100k": np.arange(21.0)})
+    polys = [
+        e for _, _, elems in maps.division_layers(table, divisions, "rate_per_100k") for e in elems
+    ]
+    with_holes = [p for p in polys if len(p) > 1]
+    assert with_holes  # Pacific, West LA, Harbor and N Hollywood have holes
+    for poly in with_holes:
+        assert shapely.LinearRing(poly[0]).is_ccw
+        assert not any(shapely.LinearRing(h).is_ccw for h in poly[1:])
+    # Culver City City Hall lies in a hole of Pacific: in no division
+    join = boundaries.join_divisions(np.array([34.0211]), np.array([-118.3965]), divisions, 0)
+    assert join.area_id.tolist() == [0]

@@ -216,7 +216,7 @@ def join_divisions(
 
     Points exactly on a shared border get the lowest area number. Geocoded LAPD incidents sit on
     street centrelines, so a few fall just outside the city's edge: those within `snap_m` metres
-    of a division are given the nearest one, and counted as `snapped`.
+    of a division are given the nearest one, and counted as `snapped` (`snap_m=0`: none are).
     """
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
@@ -234,7 +234,9 @@ def join_divisions(
     out[pi[order]] = ids[gi[order]]
     report = DivisionJoin(out, inside=int((hits == 1).sum()), on_border=int((hits > 1).sum()))
     miss = np.flatnonzero(hits == 0)
-    if len(miss):
+    if len(miss) and snap_m <= 0:
+        report.outside = len(miss)
+    elif len(miss):
         # nearest division in metres (scale degrees first so distances are isotropic)
         scaled = [
             shapely.affinity.scale(g, M_PER_DEG_LON, M_PER_DEG_LAT, origin=(0, 0)) for g in geoms

@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from matplotlib.collections import PolyCollection
+import shapely.geometry
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 
 from crimecast.spatial import grid, hotspots
 from crimecast.spatial.boundaries import M_PER_DEG_LAT, M_PER_DEG_LON
@@ -42,9 +44,32 @@ COLD_PATTERN = "#4393c3"
 ASPECT = M_PER_DEG_LAT / M_PER_DEG_LON  # y units per x unit so that a km looks like a km
 
 
-def _rings(geom) -> list[np.ndarray]:
+def _polygons(geom) -> list[list[np.ndarray]]:
+    """Each polygon as [exterior, *holes], the exterior counter-clockwise and the holes
+    clockwise, so that both SVG and matplotlib (non-zero winding) leave the holes empty
+    (cities such as Culver City inside the Pacific division)."""
     polys = geom.geoms if geom.geom_type == "MultiPolygon" else [geom]
-    return [np.asarray(p.exterior.coords) for p in polys]
+    out = []
+    for p in polys:
+        p = shapely.geometry.polygon.orient(p, 1.0)
+        out.append([np.asarray(p.exterior.coords)] + [np.asarray(r.coords) for r in p.interiors])
+    return out
+
+
+def _rings(geom) -> list[np.ndarray]:
+    return [r for poly in _polygons(geom) for r in poly]
+
+
+def _hexes(cells) -> list[np.ndarray]:
+    return [np.asarray(r) for r in grid.cell_rings(cells)]
+
+
+def _flat(elements) -> list[np.ndarray]:
+    """Layer elements (a ring, or a polygon given as [exterior, *holes]) as a list of rings."""
+    out = []
+    for e in elements:
+        out.extend([np.asarray(e)] if isinstance(e, np.ndarray) and e.ndim == 2 else e)
+    return out
 
 
 def division_rings(divisions: pd.DataFrame | None) -> list[np.ndarray]:
@@ -100,7 +125,7 @@ def layer_figure(
     `hover`: DataFrame[lat, lon, text] shown on mouse-over (one point per polygon)."""
     fig = go.Figure()
     for label, colour, rings in layers:
-        xs, ys = _xy([np.asarray(r) for r in rings])
+        xs, ys = _xy(_flat(rings))
         kw = dict(
             mode="lines",
             fill="toself",
@@ -163,7 +188,7 @@ def _hover_cells(table: pd.DataFrame, fmt) -> pd.DataFrame:
 def count_layers(cells: pd.DataFrame):
     occ = cells[cells["n"] > 0]
     idx, labels = quantile_classes(occ["n"])
-    return _layers_from_classes(grid.cell_rings(occ["h3"]), idx, labels, SEQUENTIAL)
+    return _layers_from_classes(_hexes(occ["h3"]), idx, labels, SEQUENTIAL)
 
 
 def count_map(cells, divisions=None, basemap=False, title="Incidents per hexagon") -> go.Figure:
@@ -177,7 +202,7 @@ def gi_layers(gi: pd.DataFrame):
     for b in (3, 2, 1, -1, -2, -3):
         sel = gi[gi["gi_bin"] == b]
         if len(sel):
-            out.append((hotspots.CLASS_LABELS[b], GI_COLOURS[b], grid.cell_rings(sel["h3"])))
+            out.append((hotspots.CLASS_LABELS[b], GI_COLOURS[b], _hexes(sel["h3"])))
     return out
 
 
@@ -193,10 +218,10 @@ def pattern_layers(emerging: pd.DataFrame):
     for label, colour in PATTERN_COLOURS.items():
         sel = emerging[emerging["pattern"] == label]
         if len(sel):
-            out.append((label, colour, grid.cell_rings(sel["h3"])))
+            out.append((label, colour, _hexes(sel["h3"])))
     cold = emerging[emerging["pattern"].str.endswith("cold spot")]
     if len(cold):
-        out.append(("cold spot (any pattern)", COLD_PATTERN, grid.cell_rings(cold["h3"])))
+        out.append(("cold spot (any pattern)", COLD_PATTERN, _hexes(cold["h3"])))
     return out
 
 
@@ -215,9 +240,9 @@ def forecast_layers(fc: pd.DataFrame, method: str):
     five = sel[sel["flagged_5pct"] & ~sel["flagged_1pct"]]
     one = sel[sel["flagged_1pct"]]
     if len(five):
-        out.append(("top 5% of the area", "#fd8d3c", grid.cell_rings(five["h3"])))
+        out.append(("top 5% of the area", "#fd8d3c", _hexes(five["h3"])))
     if len(one):
-        out.append(("top 1% of the area", "#bd0026", grid.cell_rings(one["h3"])))
+        out.append(("top 1% of the area", "#bd0026", _hexes(one["h3"])))
     return out
 
 
@@ -231,12 +256,12 @@ def forecast_map(fc, cells, method, divisions=None, basemap=False, period="next 
 def division_layers(table: pd.DataFrame, divisions: pd.DataFrame, value: str):
     merged = divisions.merge(table[["area_id", value]], on="area_id", how="left")
     idx, labels = quantile_classes(merged[value].fillna(0), k=5)
-    rings, ridx = [], []
+    polys, pidx = [], []
     for g, k in zip(merged["geometry"], idx, strict=True):
-        for r in _rings(g):
-            rings.append(r)
-            ridx.append(k)
-    return _layers_from_classes(rings, np.array(ridx), labels, SEQUENTIAL[1:])
+        for poly in _polygons(g):
+            polys.append(poly)
+            pidx.append(k)
+    return _layers_from_classes(polys, np.array(pidx), labels, SEQUENTIAL[1:])
 
 
 def division_map(table, divisions, value="rate_per_100k", basemap=False) -> go.Figure:
@@ -297,10 +322,14 @@ def static_map(layers, title: str, divisions=None, legend_title: str = "") -> Fi
     fig = Figure(figsize=(8, 8.5))
     ax = fig.add_subplot(1, 1, 1)
     handles = []
-    for label, colour, rings in layers:
+    for label, colour, elements in layers:
+        paths = []
+        for e in elements:
+            rings = [np.asarray(e)] if isinstance(e, np.ndarray) and e.ndim == 2 else e
+            paths.append(Path.make_compound_path(*[Path(r, closed=True) for r in rings]))
         ax.add_collection(
-            PolyCollection(
-                [np.asarray(r) for r in rings], facecolors=colour, edgecolors=colour, linewidths=0.2
+            PatchCollection(
+                [PathPatch(p) for p in paths], facecolor=colour, edgecolor=colour, linewidth=0.2
             )
         )
         handles.append(Patch(facecolor=colour, edgecolor="none", label=label))
