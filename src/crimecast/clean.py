@@ -85,18 +85,16 @@ def _col(mapping: dict[str, str], raw_field: str) -> str:
 def _date_expr(text: str, dayfirst: bool = False) -> str:
     """Dates as the exports and the API write them: 03/01/2020 12:00:00 AM, 3/1/2020 0:00,
     1/1/13, 2020-03-01T00:00:00.000, 2020-03-01, 20200301 00:00:00.000. Slashed dates are
-    month-first unless the file shows it is day-first (see `probe_dates`)."""
-    md = r"\2-\1" if dayfirst else r"\1-\2"
-    return f"""(CASE
-      WHEN regexp_matches({text}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}') THEN try_cast(
-        regexp_replace({text}, '^(\\d{{1,2}})/(\\d{{1,2}})/(\\d{{4}}).*$', '\\3-{md}') AS DATE)
-      WHEN regexp_matches({text}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{2}}(\\D|$)') THEN try_cast(
-        regexp_replace({text}, '^(\\d{{1,2}})/(\\d{{1,2}})/(\\d{{2}}).*$', '20\\3-{md}') AS DATE)
-      WHEN regexp_matches({text}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN try_cast(
-        regexp_extract({text}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') AS DATE)
-      WHEN regexp_matches({text}, '^\\d{{8}}(\\D|$)') THEN try_cast(
-        regexp_replace({text}, '^(\\d{{4}})(\\d{{2}})(\\d{{2}}).*$', '\\1-\\2-\\3') AS DATE)
-    END)"""
+    month-first unless the file shows it is day-first (see `probe_dates`). The time part is
+    dropped: the time of day comes from TIME OCC."""
+    d = f"split_part(split_part({text}, ' ', 1), 'T', 1)"
+    md = "%d/%m" if dayfirst else "%m/%d"
+    return f"""CAST(CASE
+      WHEN {d} LIKE '%/%/____' THEN try_strptime({d}, '{md}/%Y')
+      WHEN {d} LIKE '%/%/__' THEN try_strptime({d}, '{md}/%y')
+      WHEN {d} LIKE '____-%-%' THEN try_strptime({d}, '%Y-%m-%d')
+      WHEN {d} LIKE '________' THEN try_strptime({d}, '%Y%m%d')
+    END AS DATE)"""
 
 
 def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[str, str]):
@@ -109,15 +107,17 @@ def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[st
         f"try_cast(regexp_extract({occ}, '^(\\d{{1,2}})/(\\d{{1,2}})/', {i}) AS INTEGER)"
         for i in (1, 2)
     )
+    # A sample is enough to tell the style; the cleaning itself checks every row.
+    sample = f"(SELECT * FROM {raw_table} LIMIT 50000)"
     n1, n2 = con.execute(
-        f"SELECT count(*) FILTER ({first} > 12), count(*) FILTER ({second} > 12) FROM {raw_table}"
+        f"SELECT count(*) FILTER ({first} > 12), count(*) FILTER ({second} > 12) FROM {sample}"
     ).fetchall()[0]
     dayfirst = n1 > 0 and n2 == 0
     total, ok = con.execute(
-        f"SELECT count({occ}), count({_date_expr(occ, dayfirst)}) FROM {raw_table}"
+        f"SELECT count({occ}), count({_date_expr(occ, dayfirst)}) FROM {sample}"
     ).fetchall()[0]
     bad = con.execute(
-        f"SELECT DISTINCT {occ} FROM {raw_table} WHERE {occ} IS NOT NULL "
+        f"SELECT DISTINCT {occ} FROM {sample} WHERE {occ} IS NOT NULL "
         f"AND {_date_expr(occ, dayfirst)} IS NULL LIMIT 3"
     ).fetchall()
     return dayfirst, (ok / total if total else 0.0), [b[0] for b in bad]
@@ -137,7 +137,7 @@ def clean_sql(
     today: dt.date | None = None,
     dayfirst: bool = False,
 ) -> str:
-    """SELECT producing canonical columns plus `_rn`, `_reason` (null if clean) and `_raw`."""
+    """SELECT producing canonical columns plus `_rn` and `_reason` (null if clean)."""
     today = today or dt.date.today()
     c = {f: _col(mapping, f) for f in schema.RAW_FIELDS}
     has_area_cols = "area" in mapping or "area_name" in mapping
@@ -165,12 +165,15 @@ WITH r AS (
     {time_int} AS t,
     {c["area"]} AS area_text,
     {_int_expr(c["area"])} AS area_num,
-    lower(regexp_replace({c["area_name"]}, '[^A-Za-z0-9]', '', 'g')) AS area_key,
+    -- names are looked up only where the number is missing or unknown (regexes are costly)
+    CASE WHEN coalesce({_int_expr(c["area"])}, 0) NOT BETWEEN 1 AND 21 THEN
+      lower(regexp_replace({c["area_name"]}, '[^A-Za-z0-9]', '', 'g')) END AS area_key,
     {_int_expr(c["rpt_dist_no"])} AS rpt_dist,
     {_int_expr(c["part_1_2"])} AS part_raw,
     {_int_expr(c["crm_cd"])} AS code_raw,
     {c["crm_cd_desc"]} AS desc_raw,
-    regexp_replace(upper({c["crm_cd_desc"]}), '[^A-Z0-9]', '', 'g') AS desc_key,
+    CASE WHEN {_int_expr(c["crm_cd"])} IS NULL THEN
+      regexp_replace(upper({c["crm_cd_desc"]}), '[^A-Z0-9]', '', 'g') END AS desc_key,
     {c["mocodes"]} AS mocodes,
     {_int_expr(c["vict_age"])} AS age_raw,
     upper({c["vict_sex"]}) AS sex_raw,
@@ -181,11 +184,10 @@ WITH r AS (
     {c["weapon_desc"]} AS weapon_desc_raw,
     upper({c["status"]}) AS status_raw,
     {c["status_desc"]} AS status_desc_raw,
-    regexp_replace({c["location"]}, '\\s+', ' ', 'g') AS location,
-    regexp_replace({c["cross_street"]}, '\\s+', ' ', 'g') AS cross_street,
+    regexp_replace({c["location"]}, '  +', ' ', 'g') AS location,
+    regexp_replace({c["cross_street"]}, '  +', ' ', 'g') AS cross_street,
     coalesce(try_cast({c["lat"]} AS DOUBLE), {point_lat}) AS lat_raw,
-    coalesce(try_cast({c["lon"]} AS DOUBLE), {point_lon}) AS lon_raw,
-    to_json(raw) AS _raw
+    coalesce(try_cast({c["lon"]} AS DOUBLE), {point_lon}) AS lon_raw
   FROM {raw_table} AS raw
 ), k AS (
   SELECT r.*,
@@ -216,7 +218,6 @@ SELECT
     WHEN k.area_id IS NULL AND (k.lat IS NULL OR k.lon IS NULL) THEN 'no area and no coordinates'
     WHEN crime_code IS NULL AND desc_raw IS NULL THEN 'no crime code or description'
   END AS _reason,
-  _raw,
   record_id,
   date_reported,
   occurred_date + coalesce(to_minutes(CAST((time_ok // 100) * 60 + time_ok % 100 AS BIGINT)),
@@ -266,6 +267,16 @@ LEFT JOIN _lk_weapon lw ON lw.code = k.weapon_code_raw
 """
 
 
+def quarantine_sql(clean_table: str, raw_table: str) -> str:
+    """The quarantined rows with their raw values as JSON (built only for these rows: turning
+    every row into JSON would cost more than all the cleaning)."""
+    return (
+        f"SELECT c._rn AS row_number, c.record_id, c._reason AS reason, "
+        f"to_json(raw) AS raw FROM {clean_table} c JOIN {raw_table} raw ON raw._rn = c._rn "
+        f"WHERE c._reason IS NOT NULL ORDER BY c._rn"
+    )
+
+
 def _int_text(text: str) -> str:
     """An id as text without a float tail ('190101086.0' -> '190101086')."""
     return f"regexp_replace({text}, '\\.0+$', '')"
@@ -289,18 +300,13 @@ def clean_frame(
         layout = load_frame(con, raw, source, "_raw")
         dayfirst, _, _ = probe_dates(con, "_raw", layout.mapping)
         sql = clean_sql(layout.mapping, "_raw", source, layout.has_ids, simulated, today, dayfirst)
-        out = con.execute(sql).df().sort_values("_rn")
+        con.execute(f"CREATE TEMP TABLE _clean AS {sql}")
+        cols = ", ".join(schema.INCIDENT_COLUMNS)
+        incidents = con.execute(
+            f"SELECT {cols} FROM _clean WHERE _reason IS NULL ORDER BY _rn"
+        ).df()
+        quarantine = con.execute(quarantine_sql("_clean", "_raw")).df()
     finally:
         con.close()
-    bad = out["_reason"].notna()
-    incidents = out.loc[~bad, list(schema.INCIDENT_COLUMNS)].reset_index(drop=True)
-    quarantine = pd.DataFrame(
-        {
-            "source": source,
-            "row_number": out.loc[bad, "_rn"].astype("int64"),
-            "record_id": out.loc[bad, "record_id"],
-            "reason": out.loc[bad, "_reason"],
-            "raw": out.loc[bad, "_raw"],
-        }
-    ).reset_index(drop=True)
+    quarantine.insert(0, "source", source)
     return CleanResult(incidents, quarantine)

@@ -222,8 +222,7 @@ class Store:
                 ],
             )
         con.execute(
-            "INSERT INTO quarantine SELECT ?, _rn, record_id, _reason, _raw "
-            "FROM _clean WHERE _reason IS NOT NULL",
+            f"INSERT INTO quarantine SELECT ?, * FROM ({clean.quarantine_sql('_clean', '_raw')})",
             [src],
         )
         bad = con.execute("SELECT count(*) FROM _clean WHERE _reason IS NOT NULL").fetchall()[0][0]
@@ -292,8 +291,7 @@ class Store:
         tmp = target.parent / f".incidents-{uuid.uuid4().hex[:8]}"
         tmp.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(
-            f"COPY (SELECT * FROM incidents) TO '{tmp}' "
-            "(FORMAT PARQUET, PARTITION_BY (year), COMPRESSION zstd)"
+            f"COPY (SELECT * FROM incidents) TO '{tmp}' (FORMAT PARQUET, PARTITION_BY (year))"
         )
         old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
         if target.exists():

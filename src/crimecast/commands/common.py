@@ -19,7 +19,7 @@ from rich.progress import (
 from crimecast import config
 from crimecast.filters import Filters
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[
     Path,

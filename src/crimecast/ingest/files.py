@@ -266,8 +266,12 @@ def _frame_to_table(
     df = df.copy()
     df.columns = columns
     # Everything as text, as a CSV would give it, so the same cleaning applies; null stays null.
-    df = df.astype(object).where(df.notna(), None)
-    df = df.map(lambda v: None if v is None else str(v))
+    for col in columns:
+        values = df[col]
+        missing = values.isna().to_numpy()
+        text = values.astype(str).astype(object)
+        text[missing] = None
+        df[col] = text
     if len(df) == 0:
         raise InputFileError(f"{path}: the file holds no records")
     mapping = map_columns(columns)

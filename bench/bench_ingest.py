@@ -1,0 +1,90 @@
+"""Ingest benchmark: crimecast ingest (parse + clean + validate + store) of a simulated 1M-row
+portal export, against the floor (a bare DuckDB read_csv + count(*) of the same file) and the
+usual notebook way (pandas read_csv + to_datetime + drop/clean). Each runs in its own process so
+peak memory (max RSS) is measured per contender."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR = """
+import duckdb, sys
+con = duckdb.connect()
+print(con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [sys.argv[1]]).fetchall()[0][0])
+"""
+
+CRIMECAST = """
+import sys
+from crimecast.store import Store
+with Store(sys.argv[2]) as st:
+    rep = st.ingest_files([sys.argv[1]], simulated=True)[0]
+    assert rep.reconciles
+    print(rep.stored)
+"""
+
+PANDAS = """
+import sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1], dtype={"DR_NO": str})
+df["Date Rptd"] = pd.to_datetime(df["Date Rptd"], format="%m/%d/%Y %I:%M:%S %p")
+df["DATE OCC"] = pd.to_datetime(df["DATE OCC"], format="%m/%d/%Y %I:%M:%S %p")
+df = df.drop(columns=["Crm Cd 1", "Crm Cd 2", "Crm Cd 3", "Crm Cd 4", "Mocodes"])
+df = df.dropna(subset=["DATE OCC", "AREA", "Crm Cd"])
+df.loc[df["Vict Age"] <= 0, "Vict Age"] = None
+df.loc[(df["LAT"] == 0) | (df["LON"] == 0), ["LAT", "LON"]] = None
+df["hour"] = df["TIME OCC"] // 100
+df = df.drop_duplicates("DR_NO", keep="last")
+df.to_parquet(sys.argv[2] + ".parquet")
+print(len(df))
+"""
+
+
+def timed(code: str, *args: str) -> dict:
+    """Run `code` in a fresh interpreter; wall seconds (including start-up) and peak RSS."""
+    wrapper = (
+        "import resource, time\nt0 = time.perf_counter()\n" + code + "\nimport sys as _s\n"
+        "print('SECONDS', time.perf_counter() - t0, file=_s.stderr)\n"
+        "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=_s.stderr)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True
+    )
+    lines = dict(line.split(" ", 1) for line in res.stderr.splitlines() if " " in line)
+    return {
+        "seconds": round(float(lines["SECONDS"]), 2),
+        "peak_mb": round(int(lines["MAXRSS_KB"]) / 1024),
+        "rows_out": int(res.stdout.strip().splitlines()[-1]),
+    }
+
+
+def run(rows: int) -> dict:
+    from crimecast.ingest.simulate import simulate, write_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.simulated.csv"
+        t0 = time.perf_counter()
+        write_csv(simulate(rows, seed=1), path)
+        gen = time.perf_counter() - t0
+        floor = timed(FLOOR, str(path))
+        ours = timed(CRIMECAST, str(path), str(Path(tmp) / "store"))
+        notebook = timed(PANDAS, str(path), str(Path(tmp) / "pandas"))
+    return {
+        "file_rows": rows,
+        "file_mb": None,
+        "simulate_seconds": round(gen, 2),
+        "duckdb_read_csv_count_floor": floor,
+        "crimecast_ingest": ours,
+        "pandas_notebook": notebook,
+        "ratio_vs_floor": round(ours["seconds"] / floor["seconds"], 2),
+        "speedup_vs_pandas": round(notebook["seconds"] / ours["seconds"], 2),
+        "targets": "ratio_vs_floor <= 4, speedup_vs_pandas >= 5, crimecast peak_mb <= 2048",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=2))
