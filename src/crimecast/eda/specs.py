@@ -118,12 +118,11 @@ def year_flags(years, completeness: pd.DataFrame | None) -> list[tuple[object, o
 # --- time ------------------------------------------------------------------------------------
 def monthly(table: pd.DataFrame, yoy: pd.DataFrame | None = None) -> Spec:
     title = "Incidents per month"
-    if yoy is not None and len(yoy):
-        r = yoy.iloc[0]
-        if pd.notna(r["pct_change"]):
-            word = "up" if r["change"] > 0 else "down"
-            sig = "" if r["significant"] else " (within normal variation)"
-            title += f" — {word} {abs(r['pct_change']):.0f}% in {r['period']}{sig}"
+    r = yoy.iloc[0] if yoy is not None and len(yoy) else None
+    if r is not None and pd.notna(r["pct_change"]):
+        word = "up" if r["change"] > 0 else "down"
+        sig = "" if r["significant"] else " (within normal variation)"
+        title += f" — {word} {abs(r['pct_change']):.0f}% in {r['period']}{sig}"
     elif len(table):
         title += f", {table['month'].min():%b %Y} to {table['month'].max():%b %Y}"
     return Spec("monthly", "line", table, "month", ["incidents", "moving_avg"], title, "Month",

@@ -40,8 +40,8 @@ def render(spec: Spec, path: str | Path) -> Path:
     fig.suptitle(_wrap(spec.title, 90), fontsize=12, x=0.01, ha="left")
     if spec.note:
         ax.set_title(_wrap(spec.note, 120), fontsize=8, loc="left", color="#444444")
-    ax.set_xlabel(spec.x_title)
-    ax.set_ylabel(spec.y_title)
+    ax.set_xlabel(_wrap(spec.x_title, 110), fontsize=9)
+    ax.set_ylabel(_wrap(spec.y_title, 60), fontsize=9 if len(spec.y_title) < 40 else 7)
     if spec.empty:
         ax.text(0.5, 0.5, EMPTY_MESSAGE, ha="center", va="center", transform=ax.transAxes)
         ax.set_xticks([])
@@ -65,8 +65,10 @@ def _flags(ax, spec: Spec) -> None:
     for i, (x0, x1, label) in enumerate(spec.flags):
         ax.axvspan(x0, x1, color="#777777", alpha=0.18, lw=0, hatch="//")
         y = 0.97 - 0.06 * (i % 3)
-        ax.text(x0, y, " " + label, transform=ax.get_xaxis_transform(), fontsize=7,
-                va="top", color="#333333")  # fmt: skip
+        # written just left of the band, so a band at the right edge keeps its label on the page
+        ax.text(x0, y, label + " \u2192 ", transform=ax.get_xaxis_transform(), fontsize=7,
+                va="top", ha="right", color="#333333")  # fmt: skip
+
 
 
 def _percent(axis) -> None:
