@@ -105,11 +105,14 @@ def boundaries_and_report(frame):
     return grid.split_geocoded(frame)
 
 
-def test_division_counts_by_record_and_by_polygon():
+def test_division_counts_by_record_and_by_polygon(divisions):
     incidents = pd.DataFrame({"area_id": [1, 1, 1, 2, 2, 21]})
     geocoded = np.array([True, True, False, True, True, False])
     polygon = np.array([1, 2, 2, 2])  # for the geocoded rows, in order
-    table = boundaries.division_counts(incidents, polygon, geocoded).set_index("area_id")
+    no_polygons = boundaries.division_counts(incidents, polygon, geocoded)
+    assert no_polygons["in_polygon"].isna().all() and no_polygons["incidents"].sum() == 6
+    table = boundaries.division_counts(incidents, polygon, geocoded, divisions)
+    table = table.set_index("area_id")
     assert table.loc[1, "incidents"] == 3 and table.loc[21, "incidents"] == 1
     assert table.loc[1, "geocoded"] == 2 and table.loc[1, "in_polygon"] == 1
     assert table.loc[2, "in_polygon"] == 3

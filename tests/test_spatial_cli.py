@@ -190,3 +190,25 @@ def test_analyse_real_incidents(real_store, geohub):
     s = res.summary()
     assert s["division_join"]["outside"] == 0
     json.dumps(s, default=str)
+
+
+def test_analyse_without_boundaries_uses_the_occupied_cells_and_their_ring():
+    rng = np.random.default_rng(6)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "lat": 34.05 + rng.normal(0, 0.02, n),
+            "lon": -118.30 + rng.normal(0, 0.02, n),
+            "area_id": rng.integers(1, 22, n),
+            "occurred_date": pd.Timestamp("2022-01-01")
+            + pd.to_timedelta(rng.integers(0, 365 * 2, n), unit="D"),
+        }
+    )
+    res = spatial.analyse(frame, None, permutations=199, max_folds=2)
+    assert res.cells["n"].sum() == n and (res.cells["n"] == 0).any()  # the empty ring
+    assert res.division_table["incidents"].sum() == n
+    assert res.division_table["in_polygon"].isna().all()
+    assert [str(p) for p in res.periods] == [f"{y}Q{q}" for y in (2022, 2023) for q in (1, 2, 3, 4)]
+    assert res.emerging is not None and len(res.emerging) == len(res.cells)
+    assert set(res.backtest["period"]) == {"2023Q3", "2023Q4"}
+    assert len(res.forecast) == 4 * len(res.cells)

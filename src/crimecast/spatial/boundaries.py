@@ -306,6 +306,10 @@ def division_counts(
     table["incidents"] = [int(rec.get(i, 0)) for i in ids]
     table["rate_per_100k"] = table["incidents"] / table["population"] * 1e5
     table["geocoded"] = [int(geo_rec.get(i, 0)) for i in ids]
+    if divisions is None:  # no polygons: nothing to compare the recorded areas with
+        table["in_polygon"] = np.nan
+        table["agree_share"] = np.nan
+        return table
     table["in_polygon"] = [int(poly.get(i, 0)) for i in ids]
     with np.errstate(divide="ignore", invalid="ignore"):
         table["agree_share"] = np.array([same.get(i, 0) for i in ids]) / table["geocoded"]

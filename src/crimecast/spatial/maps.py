@@ -82,8 +82,9 @@ def _xy(rings) -> tuple[list, list]:
     """Rings joined into one coordinate list with None breaks (one trace draws them all)."""
     xs, ys = [], []
     for r in rings:
-        xs.extend(list(r[:, 0]) + [None])
-        ys.extend(list(r[:, 1]) + [None])
+        # 5 decimals of a degree is about 1 m: plenty for a map, and it halves the HTML
+        xs.extend(np.round(r[:, 0], 5).tolist() + [None])
+        ys.extend(np.round(r[:, 1], 5).tolist() + [None])
     return xs, ys
 
 
@@ -292,9 +293,9 @@ def kde_map(surface: pd.DataFrame, divisions=None, bandwidth_m: float = 400.0) -
         piv = surface.pivot_table(index="lat", columns="lon", values="density")
         fig.add_trace(
             go.Heatmap(
-                x=piv.columns,
-                y=piv.index,
-                z=piv.to_numpy(),
+                x=np.round(piv.columns.to_numpy(), 5),
+                y=np.round(piv.index.to_numpy(), 5),
+                z=np.round(piv.to_numpy(), 2),
                 colorscale="YlOrRd",
                 colorbar=dict(title="incidents per km²"),
                 hovertemplate="%{z:.1f} incidents per km²<extra></extra>",
