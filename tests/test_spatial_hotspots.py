@@ -122,3 +122,45 @@ def test_summary_counts_cells_and_incidents():
     assert s["incidents_in_hot_cells"] == 10
     assert s["share_of_incidents_in_hot_cells"] == pytest.approx(10 / 16)
     assert s["by_class"]["hot spot, 99% confidence"] == 1
+
+
+def _uniform_points(cells, n, rng):
+    """n points uniform over the union of `cells` (rejection sampling from the bounding box)."""
+    lat, lon = grid.centres(cells)
+    inside = set(cells)
+    out_lat, out_lon = [], []
+    while len(out_lat) < n:
+        a = rng.uniform(lat.min() - 0.01, lat.max() + 0.01, 4 * n)
+        b = rng.uniform(lon.min() - 0.01, lon.max() + 0.01, 4 * n)
+        keep = np.isin(grid.cell_ids(a, b, 8), list(inside))
+        out_lat.extend(a[keep].tolist())
+        out_lon.extend(b[keep].tolist())
+    return np.array(out_lat[:n]), np.array(out_lon[:n])
+
+
+def _gi_from_points(cells, lat, lon):
+    counts = grid.count_cells(pd.DataFrame({"lat": lat, "lon": lon}), 8)
+    n = counts.set_index("h3")["n"].reindex(cells, fill_value=0).to_numpy()
+    assert n.sum() == len(lat)  # every point in exactly one cell of the study area
+    return hotspots.gi_star(grid.cell_table(cells, n), permutations=999, seed=3)
+
+
+def test_point_pattern_planted_cluster_is_hot_and_noise_is_not():
+    rng = np.random.default_rng(12)
+    cells = _disk_grid(9)  # 271 cells, about 200 km²
+    lat, lon = _uniform_points(cells, 6000, rng)
+    gi = _gi_from_points(cells, lat, lon)
+    assert (gi["gi_bin"] != 0).sum() <= 1  # uniform noise: no hot or cold spots after FDR
+    # plant 400 incidents within about 150 m of a street corner 3 cells from the centre
+    corner = h3.cell_to_latlng(h3.grid_ring(CENTRE, 3)[0])
+    c_lat = corner[0] + rng.normal(0, 0.0013, 400)
+    c_lon = corner[1] + rng.normal(0, 0.0016, 400)
+    gi2 = _gi_from_points(cells, np.r_[lat, c_lat], np.r_[lon, c_lon])
+    home = h3.latlng_to_cell(*corner, 8)
+    assert gi2.set_index("h3").loc[home, "class"] == "hot spot, 99% confidence"
+    hot = gi2.loc[gi2["gi_bin"] > 0, "h3"]
+    assert all(h3.grid_distance(home, c) <= 2 for c in hot)
+    # esda's conditional permutation holds the cell's own count fixed and asks only whether its
+    # neighbours are high: a cluster smaller than one hexagon does not pass that stricter reading
+    strict = hotspots.gi_star(gi2[["h3", "n", "lat", "lon"]], 999, 3, confirm_by_permutation=True)
+    assert strict.set_index("h3").loc[home, "gi_bin"] < 3

@@ -112,12 +112,6 @@ def analyse(
             "that has them",
         )
     notes = [] if not coords.unusable else [coords.message()]
-    if 0 < permutations < 199:
-        notes.append(
-            f"with {permutations} permutations the smallest pseudo p-value is "
-            f"{1 / (permutations + 1):.3g}, so no cell can be confirmed at 99% confidence "
-            "(that needs at least 199)"
-        )
     pts = incidents.loc[ok]
     ids = grid.cell_ids(pts["lat"].to_numpy(), pts["lon"].to_numpy(), res)
     pts = pts.assign(h3=ids)

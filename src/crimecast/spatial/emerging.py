@@ -148,12 +148,17 @@ def classify_patterns(
 
 
 def slice_bins(
-    y: np.ndarray, neighbours: list[np.ndarray], permutations: int = 999, seed: int = 42
+    y: np.ndarray,
+    neighbours: list[np.ndarray],
+    permutations: int = 999,
+    seed: int = 42,
+    confirm_by_permutation: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Gi* for every slice (columns of y), FDR-corrected within each slice, with Gi_Bin."""
+    """Gi* for every slice (columns of y), FDR-corrected within each slice, with Gi_Bin
+    (classified as in `hotspots.gi_star`)."""
     res = hotspots.gi_star_matrix(y, neighbours, permutations, seed)
     p_fdr = np.column_stack([hotspots.benjamini_hochberg(col) for col in res["p"].T])
-    p_sim = res["p_sim"] if permutations else None
+    p_sim = res["p_sim"] if (permutations and confirm_by_permutation) else None
     res["p_fdr"] = p_fdr
     res["gi_bin"] = hotspots.classify(res["z"], p_fdr, p_sim)
     return res

@@ -8,13 +8,16 @@ p-values are identical - a test checks this against esda itself). The permutatio
 over cells and time slices with numpy, which is what makes Gi* on every quarter affordable;
 `method="esda"` runs esda instead.
 
-Significance. The permutation pseudo p-value cannot go below 1/(permutations+1), too coarse to
-survive an FDR correction over thousands of cells, so the false-discovery-rate correction is
-applied to the analytical two-sided p-value of the z-score (as ArcGIS's Hot Spot Analysis does),
-and a cell is significant at a level only when the permutation test agrees at that level too
-(two-sided pseudo p <= alpha). This guards against the normal approximation, which overstates
-significance for the very skewed counts crime produces. Classes follow ArcGIS's Gi_Bin: +-3 =
-99%, +-2 = 95%, +-1 = 90% confidence, 0 = not significant.
+Significance. Classes come from the analytical two-sided p-value of the z-score with the
+Benjamini-Hochberg false-discovery-rate correction over all cells (as ArcGIS's Hot Spot Analysis
+does), so "hot at 99%" means FDR-adjusted p <= 0.01. The permutation pseudo p-value `p_sim` is
+reported beside it but not used by default, for two reasons: it cannot go below
+1/(permutations+1), too coarse to survive an FDR correction over thousands of cells; and esda's
+conditional permutation holds the cell's own count fixed, so it only asks whether the
+*neighbours* are unusually high - a dense cluster smaller than one hexagon (a mall, a transit
+hub) would never pass it. `confirm_by_permutation=True` additionally requires the two-sided
+pseudo p-value to clear each level (a stricter, neighbourhood-only reading). Classes follow
+ArcGIS's Gi_Bin: +-3 = 99%, +-2 = 95%, +-1 = 90% confidence, 0 = not significant.
 """
 
 from __future__ import annotations
@@ -170,12 +173,14 @@ def gi_star(
     fdr: bool = True,
     ring: int = 1,
     method: str = "numpy",
+    confirm_by_permutation: bool = False,
 ) -> pd.DataFrame:
     """Gi* hot/cold spots for a grid table [h3, n, ...] (pass the whole study area, empty cells
     included with n = 0; see `grid.study_cells`).
 
     Returns the table with `neighbours`, `gi`, `z`, `p`, `p_sim`, `p_fdr`, `gi_bin` (-3..3) and
-    `class` (e.g. "hot spot, 99% confidence"). `fdr=False` classifies on the raw p-values.
+    `class` (e.g. "hot spot, 99% confidence"). `fdr=False` classifies on the raw p-values;
+    `confirm_by_permutation=True` also requires the permutation test to agree (module doc).
     """
     table = cells.reset_index(drop=True).copy()
     ids = table["h3"].to_list()
@@ -191,7 +196,8 @@ def gi_star(
     for k in ("gi", "z", "p", "p_sim"):
         table[k] = res[k]
     table["p_fdr"] = benjamini_hochberg(res["p"]) if fdr else res["p"]
-    table["gi_bin"] = classify(table["z"], table["p_fdr"], res["p_sim"] if permutations else None)
+    confirm = res["p_sim"] if (permutations and confirm_by_permutation) else None
+    table["gi_bin"] = classify(table["z"], table["p_fdr"], confirm)
     table["class"] = table["gi_bin"].map(CLASS_LABELS)
     return table
 
