@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crimecast import eda, schema
 from crimecast.commands.eda import load_incidents
-from crimecast.eda import tables
+from crimecast.eda import prepared, tables
 from crimecast.filters import Filters
 from crimecast.store import Store
 
@@ -273,3 +273,40 @@ def test_disjoint_area_filters_sum_to_the_whole(sim_frame, split):
     assert (a["incidents"].to_numpy() + b["incidents"].to_numpy() == whole["incidents"]).all()
     ma = tables.monthly_by(Filters.build(areas=sorted(split)).apply(sim_frame), "crime_class")
     assert ma["incidents"].sum() == a["incidents"].sum()
+
+
+def test_delay_and_age_quantiles_match_numpy_on_the_file(ivanco):
+    frame, rows = ivanco
+    fmt = "%m/%d/%Y"
+    by_cat: dict[str, list[int]] = {}
+    ages: dict[str, list[int]] = {}
+    for r in rows:
+        cat = schema.crime_category(int(r["Crm Cd"]))
+        occ = dt.datetime.strptime(r["DATE OCC"][:10], fmt)
+        by_cat.setdefault(cat, []).append(
+            (dt.datetime.strptime(r["Date Rptd"][:10], fmt) - occ).days
+        )
+        if 1 <= int(r["Vict Age"] or 0) <= 120:
+            ages.setdefault(cat, []).append(int(r["Vict Age"]))
+    got = tables.reporting_delay(frame).set_index("crime_category")
+    for cat, days in by_cat.items():
+        q = np.quantile(days, [0.5, 0.9, 0.99])  # numpy's default interpolation = quantile_cont
+        assert got.loc[cat, ["median_days", "p90_days", "p99_days"]].tolist() == pytest.approx(q)
+        assert got.loc[cat, "incidents"] == len(days)
+    summ = tables.victim_age_summary(frame).set_index("crime_category")
+    for cat, a in ages.items():
+        assert summ.loc[cat, "median_age"] == pytest.approx(np.median(a))
+        assert summ.loc[cat, "age_recorded"] == len(a)
+
+
+def test_weighted_quantile_equals_duckdb_quantile_cont():
+    import duckdb
+
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 50, 301)
+    con = duckdb.connect()
+    for q in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
+        want = con.execute("SELECT quantile_cont(v, ?) FROM (SELECT unnest(?) AS v)",
+                           [q, values.tolist()]).fetchall()[0][0]  # fmt: skip
+        uniq, counts = np.unique(values, return_counts=True)
+        assert prepared.weighted_quantile(uniq, counts, q) == pytest.approx(want)

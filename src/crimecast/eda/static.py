@@ -70,7 +70,6 @@ def _flags(ax, spec: Spec) -> None:
                 va="top", ha="right", color="#333333")  # fmt: skip
 
 
-
 def _percent(axis) -> None:
     axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 

@@ -2,9 +2,10 @@
 
 Every function takes the incidents (a pandas frame as returned by `Store.incidents(filters,
 columns=COLUMNS)`, or a `Prepared` copy of one) and returns a tidy frame with plain column names.
-The counting is done by DuckDB in a private in-memory database, not by pandas groupbys: the frame
-is copied once into a columnar table (`prepare`) and every summary is one SQL query over it, which
-is what makes all tables for a million incidents take seconds. Nothing here opens the store.
+The counting is done by DuckDB in a private in-memory database (`eda.prepared`): four small
+"cubes" (month x division x crime type, day x hour, crime type x victim, crime type x delay) are
+counted in one scan each, most tables are sums over a cube, and the few that need raw detail
+(districts, codes, premises, weapons) are one SQL query each. Nothing here opens the store.
 
 Conventions: `incidents` is always the count column; `share` is a fraction of the selection (or of
 the group named in the table); breakdowns keep an explicit "not recorded" row so that every
@@ -13,39 +14,15 @@ breakdown sums to the number of incidents selected.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from crimecast import schema
+from crimecast.eda.prepared import COLUMNS, NOT_RECORDED, Prepared, prepare, weighted_quantile
 from crimecast.filters import AGE_BANDS
 
-# The columns the tables read; pass them as `columns=` to Store.incidents to load only these.
-COLUMNS: tuple[str, ...] = (
-    "date_reported",
-    "occurred_date",
-    "hour",
-    "time_is_noon_default",
-    "area_id",
-    "area_name",
-    "rpt_dist",
-    "crime_code",
-    "crime_desc",
-    "crime_category",
-    "crime_class",
-    "victim_age",
-    "victim_sex",
-    "victim_descent",
-    "premise_code",
-    "premise_desc",
-    "weapon_code",
-    "weapon_desc",
-    "status",
-    "arrest",
-)
-_TYPES = {name: typ for name, typ, _ in schema.INCIDENT_SCHEMA}
+__all__ = ["COLUMNS", "NOT_RECORDED", "Prepared", "prepare", "all_tables"]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NOT_RECORDED = "not recorded"
 # Reporting-delay bins in days (reported minus occurred), with their labels.
 DELAY_BINS: tuple[tuple[str, int, int], ...] = (
     ("same day", 0, 0),
@@ -63,50 +40,17 @@ VICTIM_NOTE = (
 )
 
 
-def _arrow_backed(frame) -> bool:
-    return all(isinstance(t, pd.ArrowDtype) for t in frame.dtypes)
-
-
-class Prepared:
-    """A frame of incidents in a private DuckDB database as the relation `inc` (missing optional
-    columns become NULL), so that many summaries can run over it.
-
-    A frame whose columns are Arrow-backed (`pd.ArrowDtype`, e.g. `table.to_pandas(types_mapper=
-    pd.ArrowDtype)`) is scanned in place, which DuckDB does at memory speed; a frame of numpy /
-    object columns is copied once into a DuckDB table, because re-reading Python string objects
-    for every summary would cost more than the copy."""
-
-    def __init__(self, incidents: pd.DataFrame):
-        if "occurred_date" not in incidents.columns:
-            raise ValueError(
-                "the incidents frame has no occurred_date column; load it with "
-                "Store.incidents(filters, columns=eda.tables.COLUMNS)"
-            )
-        self.con = duckdb.connect()
-        self.con.register("_src", incidents)
-        kind = "VIEW" if _arrow_backed(incidents) else "TABLE"
-        exprs = []
-        for col in COLUMNS:
-            typ = _TYPES[col]
-            exprs.append(
-                f"CAST({col} AS {typ}) AS {col}"
-                if col in incidents.columns
-                else f"CAST(NULL AS {typ}) AS {col}"
-            )
-        self.con.execute(f"CREATE {kind} inc AS SELECT {', '.join(exprs)} FROM _src")
-        if kind == "TABLE":
-            self.con.unregister("_src")
-        self.n = int(self.q("SELECT count(*) AS n FROM inc")["n"].iloc[0])
-
-    def q(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        return self.con.execute(sql, params or []).df()
-
-    def close(self) -> None:
-        self.con.close()
-
-
-def prepare(incidents: pd.DataFrame | Prepared) -> Prepared:
-    return incidents if isinstance(incidents, Prepared) else Prepared(incidents)
+def _sum(frame: pd.DataFrame, by: list[str], cols=("incidents",)) -> pd.DataFrame:
+    """Sum count columns of a cube by `by` (missing keys kept as a group)."""
+    if frame.empty:
+        return pd.DataFrame(
+            {**{b: pd.Series(dtype="float64") for b in by},
+             **{c: pd.Series(dtype="int64") for c in cols}}
+        )  # fmt: skip
+    out = frame.groupby(by, dropna=False, sort=True)[list(cols)].sum().reset_index()
+    for c in cols:
+        out[c] = out[c].astype("int64")
+    return out
 
 
 def _category_order(frame: pd.DataFrame, col: str = "crime_category") -> pd.DataFrame:
@@ -127,20 +71,16 @@ def _with_share(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFram
 # --- time ------------------------------------------------------------------------------------------
 def by_year(incidents) -> pd.DataFrame:
     """Incidents per calendar year of occurrence."""
-    db = prepare(incidents)
-    return db.q(
-        "SELECT CAST(year(occurred_date) AS INTEGER) AS year, count(*) AS incidents FROM inc "
-        "GROUP BY 1 ORDER BY 1"
-    )
+    t = prepare(incidents).cube("time")
+    out = _sum(t.assign(year=t["date"].dt.year.astype("Int64")), ["year"])
+    out["year"] = out["year"].astype("int64")
+    return out
 
 
 def by_weekday(incidents) -> pd.DataFrame:
     """Incidents per day of the week (Monday first)."""
-    db = prepare(incidents)
-    got = db.q(
-        "SELECT CAST(isodow(occurred_date) AS INTEGER) AS weekday, count(*) AS incidents "
-        "FROM inc GROUP BY 1"
-    )
+    t = prepare(incidents).cube("time")
+    got = _sum(t.assign(weekday=t["date"].dt.dayofweek + 1), ["weekday"])
     out = pd.DataFrame({"weekday": range(1, 8), "weekday_name": WEEKDAYS})
     out = out.merge(got, on="weekday", how="left").fillna({"incidents": 0})
     out["incidents"] = out["incidents"].astype("int64")
@@ -152,11 +92,7 @@ def by_hour(incidents) -> pd.DataFrame:
 
     `noon_default` counts reports whose time was exactly 12:00, LAPD's frequent placeholder; the
     spike at hour 12 is mostly that artefact. Reports without a time are a 'not recorded' row."""
-    db = prepare(incidents)
-    got = db.q(
-        "SELECT CAST(hour AS INTEGER) AS hour, count(*) AS incidents, "
-        "count(*) FILTER (WHERE time_is_noon_default) AS noon_default FROM inc GROUP BY 1"
-    )
+    got = _sum(prepare(incidents).cube("time"), ["hour"], ("incidents", "noon_default"))
     out = pd.DataFrame({"hour": pd.array(range(24), dtype="Int64")})
     got["hour"] = got["hour"].astype("Int64")
     out = out.merge(got[got["hour"].notna()], on="hour", how="left")
@@ -172,12 +108,11 @@ def by_hour(incidents) -> pd.DataFrame:
 def weekday_hour(incidents) -> pd.DataFrame:
     """Incidents per weekday x hour (all 168 cells), with the 12:00-default reports counted so that
     the heatmap can show them or leave them out. Reports without a time are not in this grid."""
-    db = prepare(incidents)
-    got = db.q(
-        "SELECT CAST(isodow(occurred_date) AS INTEGER) AS weekday, CAST(hour AS INTEGER) AS hour, "
-        "count(*) AS incidents, count(*) FILTER (WHERE time_is_noon_default) AS noon_default "
-        "FROM inc WHERE hour IS NOT NULL GROUP BY 1, 2"
-    )
+    t = prepare(incidents).cube("time")
+    t = t[t["hour"].notna()].assign(weekday=lambda d: d["date"].dt.dayofweek + 1)
+    got = _sum(t, ["weekday", "hour"], ("incidents", "noon_default"))
+    if len(got):
+        got["hour"] = got["hour"].astype("int64")
     grid = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["weekday", "hour"])
     out = grid.to_frame(index=False).merge(got, on=["weekday", "hour"], how="left")
     out = out.fillna({"incidents": 0, "noon_default": 0})
@@ -206,14 +141,18 @@ def _flag_months(frame: pd.DataFrame, completeness: pd.DataFrame | None) -> pd.D
 
 def _series(db: Prepared, unit: str, window: int) -> pd.DataFrame:
     """Zero-filled counts per day/week/month with a trailing moving average."""
-    got = db.q(
-        f"SELECT CAST(date_trunc('{unit}', occurred_date) AS TIMESTAMP) AS period, "
-        "count(*) AS incidents FROM inc GROUP BY 1 ORDER BY 1"
-    )
+    t = db.cube("time")
     freq = {"day": "D", "week": "W-MON", "month": "MS"}[unit]
-    if got.empty:
+    if t.empty:
         return pd.DataFrame({"period": pd.to_datetime([]), "incidents": [], "moving_avg": []})
-    got["period"] = pd.to_datetime(got["period"])
+    d = t["date"]
+    if unit == "week":
+        period = d - pd.to_timedelta(d.dt.dayofweek, unit="D")
+    elif unit == "month":
+        period = d.dt.to_period("M").dt.to_timestamp()
+    else:
+        period = d
+    got = _sum(t.assign(period=period), ["period"])
     full = pd.DataFrame(
         {"period": pd.date_range(got["period"].min(), got["period"].max(), freq=freq)}
     )
@@ -250,11 +189,15 @@ def monthly_by(incidents, column: str | list[str], completeness=None) -> pd.Data
     frame behind per-group trend lines and trend tests."""
     db = prepare(incidents)
     cols = [column] if isinstance(column, str) else list(column)
-    sel = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '{NOT_RECORDED}') AS {c}" for c in cols)
-    got = db.q(
-        f"SELECT CAST(date_trunc('month', occurred_date) AS TIMESTAMP) AS month, {sel}, "
-        f"count(*) AS incidents FROM inc GROUP BY ALL"
-    )
+    cube = db.cube("month")
+    if set(cols) <= {"area_name", "crime_category", "crime_class"}:
+        got = _sum(cube, ["month", *cols])
+    else:  # a column the cube does not hold: count it directly
+        sel = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '{NOT_RECORDED}') AS {c}" for c in cols)
+        got = db.q(
+            f"SELECT CAST(date_trunc('month', occurred_date) AS TIMESTAMP) AS month, {sel}, "
+            f"count(*) AS incidents FROM inc GROUP BY ALL"
+        )
     if got.empty:
         return pd.DataFrame(columns=["month", *cols, "incidents", "complete", "reason"])
     got["month"] = pd.to_datetime(got["month"])
@@ -269,11 +212,10 @@ def monthly_by(incidents, column: str | list[str], completeness=None) -> pd.Data
 
 # --- place ------------------------------------------------------------------------------------------
 def _years_spanned(db: Prepared) -> float:
-    span = db.q("SELECT min(occurred_date) AS a, max(occurred_date) AS b FROM inc")
-    a, b = span["a"].iloc[0], span["b"].iloc[0]
-    if pd.isna(a):
+    d = db.cube("time")["date"]
+    if d.empty:
         return float("nan")
-    return ((pd.Timestamp(b) - pd.Timestamp(a)).days + 1) / 365.25
+    return ((d.max() - d.min()).days + 1) / 365.25
 
 
 def by_area(incidents, population: dict[int, int] | None = None) -> pd.DataFrame:
@@ -284,9 +226,7 @@ def by_area(incidents, population: dict[int, int] | None = None) -> pd.DataFrame
     divides it by the years the selection spans. Incidents without an area are a separate row."""
     db = prepare(incidents)
     pop = population or schema.AREA_POPULATION
-    got = db.q(
-        "SELECT CAST(area_id AS INTEGER) AS area_id, count(*) AS incidents FROM inc GROUP BY 1"
-    )
+    got = _sum(db.cube("month"), ["area_id"])
     out = pd.DataFrame({"area_id": list(schema.AREAS), "area_name": list(schema.AREAS.values())})
     out = out.merge(got[got["area_id"].notna()], on="area_id", how="left")
     unknown = got[got["area_id"].isna()]
@@ -322,10 +262,9 @@ def area_category(incidents, population: dict[int, int] | None = None) -> pd.Dat
     """Incidents per division x crime category, with rates per 100,000 residents."""
     db = prepare(incidents)
     pop = population or schema.AREA_POPULATION
-    out = db.q(
-        "SELECT CAST(area_id AS INTEGER) AS area_id, crime_category, count(*) AS incidents "
-        "FROM inc WHERE area_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
-    )
+    cube = db.cube("month")
+    out = _sum(cube[cube["area_id"].notna()], ["area_id", "crime_category"])
+    out["area_id"] = out["area_id"].astype("int64")
     out["area_name"] = out["area_id"].map(schema.AREAS)
     out["population"] = pd.to_numeric(out["area_id"].map(pop), errors="coerce")
     out["rate_per_100k"] = out["incidents"] / out["population"] * 1e5
@@ -351,8 +290,7 @@ def top_areas_per_category(incidents, n: int = 5, population=None) -> pd.DataFra
 # --- crime types -------------------------------------------------------------------------------------
 def by_category(incidents) -> pd.DataFrame:
     """Incidents per crimecast crime category (with its class), in the schema's order."""
-    db = prepare(incidents)
-    got = db.q("SELECT crime_category, count(*) AS incidents FROM inc GROUP BY 1")
+    got = _sum(prepare(incidents).cube("month"), ["crime_category"])
     out = pd.DataFrame({"crime_category": list(schema.CATEGORIES)})
     out = out.merge(got, on="crime_category", how="outer").fillna({"incidents": 0})
     out["crime_category"] = out["crime_category"].fillna(NOT_RECORDED)
@@ -364,12 +302,8 @@ def by_category(incidents) -> pd.DataFrame:
 
 def by_class(incidents) -> pd.DataFrame:
     """Violent vs property vs other incidents."""
-    db = prepare(incidents)
-    out = db.q(
-        f"SELECT coalesce(crime_class, '{NOT_RECORDED}') AS crime_class, count(*) AS incidents "
-        "FROM inc GROUP BY 1 ORDER BY incidents DESC"
-    )
-    return _with_share(out)
+    out = _sum(prepare(incidents).cube("month"), ["crime_class"])
+    return _with_share(out.sort_values("incidents", ascending=False).reset_index(drop=True))
 
 
 def top_codes(incidents, n: int = 20) -> pd.DataFrame:
@@ -387,21 +321,19 @@ def top_codes(incidents, n: int = 20) -> pd.DataFrame:
 
 
 # --- victims (descriptive only) ---------------------------------------------------------------------
-def _age_band_sql() -> str:
-    parts = [
-        f"WHEN victim_age BETWEEN {lo} AND {hi} THEN '{b}'" for b, (lo, hi) in AGE_BANDS.items()
-    ]
-    return f"CASE {' '.join(parts)} ELSE '{NOT_RECORDED}' END"
+def _age_bands(ages: pd.Series) -> np.ndarray:
+    v = pd.to_numeric(ages, errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(v), NOT_RECORDED, dtype=object)
+    for band, (lo, hi) in AGE_BANDS.items():
+        out[(v >= lo) & (v <= hi)] = band
+    return out
 
 
 def victim_age(incidents) -> pd.DataFrame:
     """Victim age bands per crime category; placeholders (0, negative) and blanks are counted in a
     'not recorded' band rather than dropped, and `share` is of the recorded ages only."""
-    db = prepare(incidents)
-    out = db.q(
-        f"SELECT crime_category, {_age_band_sql()} AS age_band, count(*) AS incidents FROM inc "
-        "GROUP BY 1, 2"
-    )
+    v = prepare(incidents).cube("victim")
+    out = _sum(v.assign(age_band=_age_bands(v["victim_age"])), ["crime_category", "age_band"])
     order = {b: i for i, b in enumerate([*AGE_BANDS, NOT_RECORDED])}
     out = out.assign(_b=out["age_band"].map(order))
     out = _category_order(out).sort_values(["_o", "_b"], kind="stable").drop(columns=["_o", "_b"])
@@ -415,20 +347,27 @@ def victim_age(incidents) -> pd.DataFrame:
 
 def victim_age_summary(incidents) -> pd.DataFrame:
     """Per category: reports with a usable victim age, without one, and the median age."""
-    db = prepare(incidents)
-    out = db.q(
-        "SELECT crime_category, count(*) AS incidents, count(victim_age) AS age_recorded, "
-        "count(*) - count(victim_age) AS age_not_recorded, median(victim_age) AS median_age "
-        "FROM inc GROUP BY 1"
-    )
+    v = prepare(incidents).cube("victim")
+    rows = []
+    for cat, g in v.groupby("crime_category", sort=False):
+        aged = g[g["victim_age"].notna()]
+        n, recorded = int(g["incidents"].sum()), int(aged["incidents"].sum())
+        rows.append(
+            {
+                "crime_category": cat,
+                "incidents": n,
+                "age_recorded": recorded,
+                "age_not_recorded": n - recorded,
+                "median_age": weighted_quantile(aged["victim_age"], aged["incidents"], 0.5),
+            }
+        )
+    cols = ["crime_category", "incidents", "age_recorded", "age_not_recorded", "median_age"]
+    out = pd.DataFrame(rows, columns=cols)
     return _category_order(out).drop(columns="_o").reset_index(drop=True)
 
 
 def _by_category_and(db: Prepared, column: str) -> pd.DataFrame:
-    out = db.q(
-        f"SELECT crime_category, coalesce({column}, '{NOT_RECORDED}') AS {column}, "
-        "count(*) AS incidents FROM inc GROUP BY 1, 2"
-    )
+    out = _sum(db.cube("victim"), ["crime_category", column])
     out = _category_order(out).sort_values(["_o", "incidents"], ascending=[True, False])
     return _with_share(out.drop(columns="_o"), ["crime_category"]).reset_index(drop=True)
 
@@ -469,20 +408,14 @@ def top_weapons(incidents, n: int = 5) -> pd.DataFrame:
 def weapon_monthly(incidents, completeness=None) -> pd.DataFrame:
     """Per month: incidents, those with a weapon recorded, those with a firearm (codes 101-122),
     and their shares; flagged months as in `monthly`."""
-    db = prepare(incidents)
-    got = db.q(
-        "SELECT CAST(date_trunc('month', occurred_date) AS TIMESTAMP) AS month, "
-        "count(*) AS incidents, count(weapon_code) AS with_weapon, "
-        "count(*) FILTER (WHERE weapon_code BETWEEN 101 AND 122) AS with_firearm "
-        "FROM inc GROUP BY 1 ORDER BY 1"
-    )
+    cols = ("incidents", "with_weapon", "with_firearm")
+    got = _sum(prepare(incidents).cube("month"), ["month"], cols)
     if not got.empty:
-        got["month"] = pd.to_datetime(got["month"])
         full = pd.DataFrame(
             {"month": pd.date_range(got["month"].min(), got["month"].max(), freq="MS")}
         )
         got = full.merge(got, on="month", how="left").fillna(0)
-        for c in ("incidents", "with_weapon", "with_firearm"):
+        for c in cols:
             got[c] = got[c].astype("int64")
     got["weapon_share"] = got["with_weapon"] / got["incidents"].where(got["incidents"] > 0)
     got["firearm_share"] = got["with_firearm"] / got["incidents"].where(got["incidents"] > 0)
@@ -491,25 +424,18 @@ def weapon_monthly(incidents, completeness=None) -> pd.DataFrame:
 
 # --- status --------------------------------------------------------------------------------------------
 def arrests(incidents, by: str = "crime_category") -> pd.DataFrame:
-    """Arrest share (adult or juvenile arrest, statuses AA/JA) per `by` (crime_category or
-    area_name) and year."""
-    db = prepare(incidents)
-    out = db.q(
-        f"SELECT coalesce(CAST({by} AS VARCHAR), '{NOT_RECORDED}') AS {by}, "
-        "CAST(year(occurred_date) AS INTEGER) AS year, count(*) AS incidents, "
-        "count(*) FILTER (WHERE arrest) AS arrests FROM inc GROUP BY 1, 2 ORDER BY 1, 2"
-    )
+    """Arrest share (adult or juvenile arrest, statuses AA/JA) per `by` (crime_category,
+    crime_class or area_name) and year."""
+    cube = prepare(incidents).cube("month")
+    out = _sum(cube.assign(year=cube["month"].dt.year), [by, "year"], ("incidents", "arrests"))
     out["arrest_share"] = out["arrests"] / out["incidents"]
     return out
 
 
 def arrest_summary(incidents, by: str = "crime_category") -> pd.DataFrame:
-    """Arrest share per `by` over the whole selection."""
-    db = prepare(incidents)
-    out = db.q(
-        f"SELECT coalesce(CAST({by} AS VARCHAR), '{NOT_RECORDED}') AS {by}, count(*) AS incidents, "
-        "count(*) FILTER (WHERE arrest) AS arrests FROM inc GROUP BY 1 ORDER BY incidents DESC"
-    )
+    """Arrest share per `by` (crime_category, crime_class or area_name) over the selection."""
+    out = _sum(prepare(incidents).cube("month"), [by], ("incidents", "arrests"))
+    out = out.sort_values("incidents", ascending=False, kind="stable").reset_index(drop=True)
     out["arrest_share"] = out["arrests"] / out["incidents"]
     return out
 
@@ -517,17 +443,29 @@ def arrest_summary(incidents, by: str = "crime_category") -> pd.DataFrame:
 # --- reporting delay -------------------------------------------------------------------------------------
 def reporting_delay(incidents) -> pd.DataFrame:
     """Days from occurrence to report per crime category: median, 90th and 99th percentile, and
-    the share reported after 30 days and after a year."""
-    db = prepare(incidents)
-    out = db.q(
-        "WITH d AS (SELECT crime_category, date_diff('day', occurred_date, date_reported) AS days "
-        "FROM inc WHERE date_reported IS NOT NULL) "
-        "SELECT crime_category, count(*) AS incidents, median(days) AS median_days, "
-        "quantile_cont(days, 0.9) AS p90_days, quantile_cont(days, 0.99) AS p99_days, "
-        "avg(days) AS mean_days, avg(CAST(days = 0 AS DOUBLE)) AS share_same_day, "
-        "avg(CAST(days > 30 AS DOUBLE)) AS share_after_30_days, "
-        "avg(CAST(days > 365 AS DOUBLE)) AS share_after_a_year FROM d GROUP BY 1"
-    )
+    the share reported after 30 days and after a year (reports with a report date)."""
+    d = prepare(incidents).cube("delay")
+    d = d[d["days"].notna()]
+    rows = []
+    for cat, g in d.groupby("crime_category", sort=False):
+        w, days = g["incidents"].to_numpy(dtype=float), g["days"].to_numpy(dtype=float)
+        n = w.sum()
+        rows.append(
+            {
+                "crime_category": cat,
+                "incidents": int(n),
+                "median_days": weighted_quantile(days, w, 0.5),
+                "p90_days": weighted_quantile(days, w, 0.9),
+                "p99_days": weighted_quantile(days, w, 0.99),
+                "mean_days": float((days * w).sum() / n),
+                "share_same_day": float(w[days == 0].sum() / n),
+                "share_after_30_days": float(w[days > 30].sum() / n),
+                "share_after_a_year": float(w[days > 365].sum() / n),
+            }
+        )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=["crime_category", "incidents", "median_days", "mean_days"])
     return out.sort_values("mean_days", ascending=False).reset_index(drop=True)
 
 
@@ -549,12 +487,19 @@ def delay_distribution(incidents) -> pd.DataFrame:
 
 # --- everything ------------------------------------------------------------------------------------------
 def summary(incidents) -> pd.DataFrame:
-    """One row: incidents selected, first and last occurred date, share with a 12:00 default time."""
+    """One row: incidents selected, first and last occurred date, divisions, share of reports
+    with a 12:00 default time."""
     db = prepare(incidents)
-    return db.q(
-        "SELECT count(*) AS incidents, min(occurred_date) AS first_date, "
-        "max(occurred_date) AS last_date, count(DISTINCT area_id) AS areas, "
-        "avg(CAST(time_is_noon_default AS DOUBLE)) AS share_time_1200 FROM inc"
+    t, m = db.cube("time"), db.cube("month")
+    n = int(t["incidents"].sum())
+    return pd.DataFrame(
+        {
+            "incidents": [n],
+            "first_date": [t["date"].min() if n else pd.NaT],
+            "last_date": [t["date"].max() if n else pd.NaT],
+            "areas": [int(m.loc[m["area_id"].notna(), "area_id"].nunique())],
+            "share_time_1200": [t["noon_default"].sum() / n if n else np.nan],
+        }
     )
 
 
