@@ -14,8 +14,11 @@ Metrics (over every backtest point of a series and model, across windows):
 
 `skill` compares the model with the better of the two simple baselines (naive and seasonal
 naive, re-computed here on the same windows): 1 - MAE / baseline MAE. A model *beats the
-baselines* only when skill >= SKILL_MARGIN (5%) over at least 2 windows; on a random walk, where
-nothing is predictable beyond the last value, no model should, and none is reported to.
+baselines* only when skill >= SKILL_MARGIN (5%) AND it is ahead consistently: a one-sided paired
+t-test of the per-window MAE differences gives p < ALPHA (5%), which needs 2+ windows. A lucky
+run (a damped trend that happens to follow a random walk's drift for a while) is not a claim; on
+a random walk, where nothing is predictable beyond the last value, no model is reported to beat
+the baselines.
 """
 
 from __future__ import annotations
@@ -28,6 +31,22 @@ import pandas as pd
 from crimecast.forecast.models import SEASON_LENGTH, Naive, SeasonalNaive
 
 SKILL_MARGIN = 0.05
+ALPHA = 0.05
+
+
+def window_test(diff: np.ndarray) -> float:
+    """One-sided p-value that the model's per-window MAE is below the baseline's (paired t-test
+    over windows: forecast errors within a window are correlated, windows roughly independent)."""
+    from scipy.stats import t
+
+    d = np.asarray(diff, float)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        return 1.0
+    sd = d.std(ddof=1)
+    if sd == 0:
+        return 0.0 if d.mean() > 0 else 1.0
+    return float(t.sf(d.mean() / (sd / np.sqrt(d.size)), d.size - 1))
 
 
 def mase_scale(y: np.ndarray, m: int) -> float:
@@ -115,7 +134,15 @@ def warnings_for(row: pd.Series, freq: str) -> list[str]:
             "forecast's in-sample errors"
         )
     if row["model"] not in ("naive", "seasonal_naive") and not row["beats_baselines"]:
-        out.append(f"no better than the simple baselines (skill {row['skill']:+.0%}); prefer them")
+        if row["skill"] >= SKILL_MARGIN:
+            out.append(
+                f"ahead of the simple baselines by {row['skill']:.0%} but not consistently across "
+                f"windows (p = {row['p_value']:.2f}): unproven"
+            )
+        else:
+            out.append(
+                f"no better than the simple baselines (skill {row['skill']:+.0%}); prefer them"
+            )
     for lv in (80, 95):
         cov = row[f"coverage_{lv}"]
         if row["n"] >= 10 and cov < lv / 100 - 0.15:
@@ -142,31 +169,37 @@ def summary(cv: pd.DataFrame, panel: pd.DataFrame, freq: str) -> pd.DataFrame:
     ctx, base = window_context(cv, panel, freq)
     pts = cv.merge(ctx, on=["unique_id", "cutoff"], how="left")
     pts["scale"] = pts["scale"].where(pts["scale"] > 0, np.nan)
-    pts = pts.merge(
+    base_err = (
         pts[["unique_id", "cutoff", "ds", "y"]]
         .drop_duplicates()
         .merge(base, on=["unique_id", "cutoff", "ds"])
         .assign(err=lambda d: (d["y"] - d["yhat_base"]).abs())
-        .groupby(["unique_id", "baseline"])["err"]
-        .mean()
-        .groupby("unique_id")
-        .min()
-        .rename("baseline_mae")
-        .reset_index(),
-        on="unique_id",
-        how="left",
     )
+    # the better simple baseline per series, and its MAE per window
+    by_base = base_err.groupby(["unique_id", "baseline"])["err"].mean()
+    best = by_base.groupby("unique_id").idxmin().map(lambda ix: ix[1])
+    base_mae = by_base.groupby("unique_id").min()
+    keep = base_err["baseline"].to_numpy() == best.reindex(base_err["unique_id"]).to_numpy()
+    base_w = base_err[keep].groupby(["unique_id", "cutoff"])["err"].mean()
+    pts["abs_err"] = (pts["y"] - pts["yhat"]).abs()
     rows = []
     for (uid, model), g in pts.groupby(["unique_id", "model"], sort=True):
         rec = {"unique_id": uid, "model": model}
         rec.update({name: fn(g) for name, fn in METRICS.items()})
-        base_mae = float(g["baseline_mae"].iloc[0])
-        rec["skill"] = 1 - rec["mae"] / base_mae if base_mae > 0 else 0.0
+        b = float(base_mae.get(uid, np.nan))
+        rec["skill"] = 1 - rec["mae"] / b if b > 0 else 0.0
+        rec["baseline"] = best.get(uid, "")
         rec["n_windows"] = g["cutoff"].nunique()
         rec["n"] = len(g)
         rec["min_history"] = int(g["history"].min())
         rec["mean_y"] = float(g["y"].mean())
-        rec["beats_baselines"] = bool(rec["skill"] >= SKILL_MARGIN and rec["n_windows"] >= 2)
+        model_w = g.groupby("cutoff")["abs_err"].mean()
+        rec["p_value"] = window_test(
+            base_w.loc[uid].reindex(model_w.index).to_numpy() - model_w.to_numpy()
+        )
+        rec["beats_baselines"] = bool(
+            rec["skill"] >= SKILL_MARGIN and rec["n_windows"] >= 2 and rec["p_value"] < ALPHA
+        )
         rows.append(rec)
     out = pd.DataFrame(rows)
     out["warnings"] = ["; ".join(warnings_for(r, freq)) for _, r in out.iterrows()]
