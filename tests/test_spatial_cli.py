@@ -61,6 +61,11 @@ def test_cli_writes_every_output(cli_run, sim_store):
     summary = json.loads((cli_run / "summary.json").read_text())
     with Store(sim_store, read_only=True) as st:
         total = st.count()
+        through = st.complete_through()
+    # incomplete recent months (reporting lag) stay out of the time slices
+    last = pd.Period(summary["periods"][-1], freq="Q")
+    assert through is not None and last.end_time <= through + pd.offsets.MonthEnd(0)
+    assert any("not yet completely reported" in n for n in summary["notes"])
     coords = summary["coordinates"]
     assert coords["total"] == total
     assert coords["geocoded"] + coords["unusable"] == total  # nothing lost

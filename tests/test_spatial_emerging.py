@@ -109,3 +109,15 @@ def test_slice_counts_keep_totals_and_drop_incomplete_periods():
 def test_one_slice_is_refused_with_a_clear_message():
     with pytest.raises(ConfigError, match="at least 2 time slices"):
         emerging.emerging_hotspots(np.ones((7, 1)), _grid(1), ["2023Q1"])
+
+
+def test_sparse_leading_periods_are_trimmed():
+    y = np.array([[1, 0, 0, 30, 40, 0, 35], [0, 0, 1, 25, 20, 50, 30]], dtype=float)
+    periods = list(range(7))
+    y2, p2, dropped = emerging.trim_sparse_start(y, periods)
+    assert dropped == 3 and p2 == [3, 4, 5, 6]
+    assert y2.tolist() == y[:, 3:].tolist()  # later quiet periods are kept
+    same, _, none = emerging.trim_sparse_start(y[:, 3:], periods[3:])
+    assert none == 0 and same.shape == (2, 4)
+    empty, _, zero = emerging.trim_sparse_start(np.zeros((2, 3)), [0, 1, 2])
+    assert zero == 0 and empty.shape == (2, 3)

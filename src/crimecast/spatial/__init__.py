@@ -165,6 +165,18 @@ def analyse(
 
     t = time.perf_counter()
     y, periods = emerging.slice_counts(pts, cells, period, through)
+    y, periods, dropped = emerging.trim_sparse_start(y, periods)
+    if dropped:
+        notes.append(
+            f"the first {dropped} {period}(s) hold under 10% of a typical {period}'s incidents "
+            f"and are left out of the time slices, which start at {periods[0]}"
+        )
+    newest = emerging.period_index(pts["occurred_date"], period).max()
+    if len(periods) and periods[-1] < newest:
+        notes.append(
+            f"time slices end at {periods[-1]}: the months after it are not yet completely "
+            "reported (reporting lag or the NIBRS break), so comparing them would mislead"
+        )
     result.periods = periods
     if with_emerging:
         if y.shape[1] >= 2:
@@ -181,6 +193,7 @@ def analyse(
         if y.shape[1] >= 3:
             per = emerging.period_index(pts["occurred_date"], period)
             pts = pts.assign(period_pos=per.asi8 - periods[0].ordinal)
+            pts = pts[pts["period_pos"] >= 0]  # periods trimmed from the start stay out
             fine = kde.raster_for(pts["lat"], pts["lon"], step_m=100.0)
             inputs = forecast.Inputs(
                 y=y,

@@ -81,6 +81,20 @@ def slice_counts(
     return y, periods
 
 
+def trim_sparse_start(
+    y: np.ndarray, periods: list, share: float = 0.1
+) -> tuple[np.ndarray, list, int]:
+    """Drop leading periods holding fewer than `share` of the median period's incidents (a
+    sample's stray early records, or the years before a dataset really starts), which would
+    otherwise read as long runs of "no hot spot". Returns (y, periods, periods dropped)."""
+    totals = y.sum(axis=0)
+    if not len(totals) or not (totals > 0).any():
+        return y, periods, 0
+    floor = share * np.median(totals[totals > 0])
+    first = int(np.argmax(totals >= floor))
+    return y[:, first:], periods[first:], first
+
+
 def mann_kendall(x, continuity: bool = True) -> dict[str, np.ndarray]:
     """Mann-Kendall trend test on each row of x (n, T), with the tie correction.
 
