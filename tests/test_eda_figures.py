@@ -17,7 +17,15 @@ from crimecast.cli import app
 from crimecast.eda import figures, specs, static, tables
 from crimecast.store import Store
 
-TIME_SERIES = ("monthly", "weekly", "daily", "weapon_monthly", "monthly_by_crime_class")
+TIME_SERIES = (
+    "monthly",
+    "weekly",
+    "daily",
+    "weapon_monthly",
+    "monthly_by_crime_class",
+    "stl_citywide",
+    "stl_by_area",
+)
 
 
 @pytest.fixture(scope="module")

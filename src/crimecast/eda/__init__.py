@@ -61,6 +61,7 @@ def figure_specs(
         specs.by_hour(t["by_hour"]),
         specs.weekday_hour(t["weekday_hour"], exclude_noon_default),
         specs.stl_citywide(t["stl_citywide"], t["monthly"]),
+        specs.stl_by_area(t["stl_by_area"], t["monthly"]),
         specs.seasonal_profile(t["seasonal_profile"]),
         specs.trend_tests(t["trend_tests"]),
         specs.yoy(t["yoy_by_area"], "division"),

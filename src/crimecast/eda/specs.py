@@ -211,6 +211,22 @@ def stl_citywide(table: pd.DataFrame, monthly_table: pd.DataFrame | None = None)
                 note="flagged months are left out of the decomposition")  # fmt: skip
 
 
+def stl_by_area(table: pd.DataFrame, monthly_table: pd.DataFrame | None = None) -> Spec:
+    """STL trend lines of the divisions (the largest MAX_LINES), the season taken out."""
+    t = table.rename(columns={"observed": "incidents"})
+    t, note = _top_groups(t, "area_name") if len(t) else (t, "")
+    title = "Trend by division (STL, seasonality removed)"
+    if len(t):
+        ends = t.sort_values("month").groupby("area_name")["trend"].agg(["first", "last"])
+        change = (ends["last"] - ends["first"]).sort_values()
+        top = change.index[-1]
+        title += f" — biggest rise: {top} ({change.iloc[-1]:+,.0f} a month)"
+    return Spec("stl_by_area", "line", t, "month", ["trend"], title, "Month",
+                "Incidents per month (trend)", color="area_name", note=note or "complete months",
+                legend_title="division",
+                flags=month_flags(monthly_table) if monthly_table is not None else [])  # fmt: skip
+
+
 def seasonal_profile(table: pd.DataFrame) -> Spec:
     title = "Seasonality: how each month compares with the trend"
     if len(table) and table["pct_vs_trend"].notna().any():
