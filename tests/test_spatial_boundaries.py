@@ -119,6 +119,12 @@ def test_division_counts_by_record_and_by_polygon(divisions):
     assert table.loc[1, "agree_share"] == 0.5 and table.loc[2, "agree_share"] == 1.0
     assert table.loc[1, "rate_per_100k"] == pytest.approx(3 / 81_500 * 1e5)
     assert table["incidents"].sum() == len(incidents)
+    # no recorded area: counted in the division its point lies in
+    blank = pd.DataFrame({"area_id": pd.array([1, None, None], dtype="Int64")})
+    t2 = boundaries.division_counts(
+        blank, np.array([1, 7]), np.array([True, True, False]), divisions
+    )
+    assert t2.set_index("area_id").loc[7, "incidents"] == 1 and t2["incidents"].sum() == 2
 
 
 def _collection(*features):

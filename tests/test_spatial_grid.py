@@ -91,3 +91,17 @@ def test_cells_geojson_is_valid_and_closed():
     assert ring[0] == ring[-1] and len(ring) == 7
     assert gj["features"][0]["properties"]["z"] is None
     assert gj["features"][3]["properties"]["n"] == 3
+
+
+def test_nullable_and_text_coordinates_are_read():
+    df = pd.DataFrame(
+        {
+            "lat": pd.array([34.05, None, 34.1], dtype="Float64"),
+            "lon": ["-118.25", "-118.3", "not a number"],
+        },
+        index=[7, 7, 8],  # duplicated index labels do not matter
+    )
+    geo, report = grid.split_geocoded(df)
+    assert (report.geocoded, report.no_coordinates) == (1, 2)
+    assert geo["lat"].dtype == "float64" and geo["lon"].tolist() == [-118.25]
+    assert grid.count_cells(df)["n"].sum() == 1

@@ -103,7 +103,8 @@ def analyse(
         raise ConfigError(
             "no incidents match the selection", hint="widen the dates, areas or categories"
         )
-    ok, coords = grid.usable_mask(incidents)
+    ok, coords = grid.usable_mask(incidents)  # positional mask, any index
+    pts, _ = grid.split_geocoded(incidents)  # the same rows, coordinates as float64
     if coords.geocoded == 0:
         raise ConfigError(
             f"none of the {coords.total:,} selected incidents has usable coordinates "
@@ -112,7 +113,6 @@ def analyse(
             "that has them",
         )
     notes = [] if not coords.unusable else [coords.message()]
-    pts = incidents.loc[ok]
     ids = grid.cell_ids(pts["lat"].to_numpy(), pts["lon"].to_numpy(), res)
     pts = pts.assign(h3=ids)
     counts = grid.counts_of(ids)

@@ -286,18 +286,27 @@ def division_counts(
     coordinates and `polygon_area` holds, for those rows in order, the division their point lies
     in (0 = none). Returns DataFrame[area_id, name, population, incidents, rate_per_100k,
     geocoded, in_polygon, agree_share]: `incidents` counts every incident by its recorded area
-    (so incidents without coordinates still count), `in_polygon` counts points by the polygon
-    they fall in, and `agree_share` is the share of the division's geocoded incidents whose point
-    lies in the division they are recorded in.
+    (so incidents without coordinates still count; one with no recorded area counts in the
+    polygon its point lies in), `in_polygon` counts points by the polygon they fall in, and
+    `agree_share` is the share of the division's geocoded incidents whose point lies in the
+    division they are recorded in.
     """
-    area = pd.to_numeric(incidents["area_id"], errors="coerce").to_numpy()
+    area = pd.to_numeric(incidents["area_id"], errors="coerce").astype("float64").to_numpy()
     geocoded = np.asarray(geocoded, dtype=bool)
+    counted = area.copy()
+    fill = np.isnan(counted)
+    fill_geo = fill[geocoded]
+    if fill_geo.any():
+        idx = np.flatnonzero(geocoded)[fill_geo]
+        counted[idx] = np.where(
+            np.asarray(polygon_area)[fill_geo] > 0, np.asarray(polygon_area)[fill_geo], np.nan
+        )
     ids = np.array(sorted(schema.AREAS))
     if divisions is not None and len(divisions):
         pop = dict(zip(divisions["area_id"], divisions["population"], strict=True))
     else:
         pop = {}
-    rec = pd.Series(area).value_counts()
+    rec = pd.Series(counted).value_counts()
     geo_rec = pd.Series(area[geocoded]).value_counts()
     poly = pd.Series(np.asarray(polygon_area)).value_counts()
     same = pd.Series(area[geocoded][np.asarray(polygon_area) == area[geocoded]]).value_counts()

@@ -74,8 +74,9 @@ def usable_mask(incidents: pd.DataFrame) -> tuple[np.ndarray, CoordinateReport]:
             "the incidents have no lat/lon columns",
             hint="hotspot analysis needs geocoded incidents (the LAT/LON of the LAPD export)",
         )
-    lat = pd.to_numeric(incidents["lat"], errors="coerce").to_numpy(dtype=float)
-    lon = pd.to_numeric(incidents["lon"], errors="coerce").to_numpy(dtype=float)
+    # nullable (Float64), text or object columns all become float64 with NaN for missing
+    lat = pd.to_numeric(incidents["lat"], errors="coerce").astype("float64").to_numpy()
+    lon = pd.to_numeric(incidents["lon"], errors="coerce").astype("float64").to_numpy()
     missing = np.isnan(lat) | np.isnan(lon) | ((lat == 0) & (lon == 0))
     inside = (lat >= LA_LAT[0]) & (lat <= LA_LAT[1]) & (lon >= LA_LON[0]) & (lon <= LA_LON[1])
     ok = ~missing & inside
@@ -91,7 +92,12 @@ def usable_mask(incidents: pd.DataFrame) -> tuple[np.ndarray, CoordinateReport]:
 def split_geocoded(incidents: pd.DataFrame) -> tuple[pd.DataFrame, CoordinateReport]:
     """(incidents with usable coordinates, report of how many had none or were outside LA)."""
     ok, report = usable_mask(incidents)
-    return incidents.loc[ok], report
+    sub = incidents.loc[ok]
+    # plain float64 coordinates downstream, whatever the input's dtypes
+    return sub.assign(
+        lat=pd.to_numeric(sub["lat"]).astype("float64"),
+        lon=pd.to_numeric(sub["lon"]).astype("float64"),
+    ), report
 
 
 def cell_ids(lat, lon, resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
@@ -148,8 +154,7 @@ def count_cells(incidents: pd.DataFrame, resolution: int = DEFAULT_RESOLUTION) -
 
     Rows without usable coordinates are skipped; `split_geocoded` counts them.
     """
-    ok, _ = usable_mask(incidents)
-    sub = incidents.loc[ok]
+    sub, _ = split_geocoded(incidents)
     return counts_of(cell_ids(sub["lat"].to_numpy(), sub["lon"].to_numpy(), resolution))
 
 
