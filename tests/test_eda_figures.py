@@ -178,3 +178,13 @@ def test_eda_command_empty_selection_and_bad_population(sim_store, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["eda", "--store", str(sim_store), "--out", str(out), "--population", str(bad)])
     assert exc.value.code == 2
+
+
+def test_every_builder_has_a_plotly_and_a_png_function(tmp_path):
+    t = tables.by_weekday(pd.DataFrame({"occurred_date": ["2023-01-02", "2023-01-04"]}))
+    for name in specs.BUILDERS:
+        assert callable(getattr(figures, name)) and callable(getattr(static, name)), name
+    fig = figures.by_weekday(t)
+    assert fig.layout.title.text.startswith("Incidents by day of the week — most on Monday")
+    path = static.by_weekday(t, tmp_path / "weekday.png")
+    assert mpimg.imread(path).shape[:2] == (static.HEIGHT, static.WIDTH)

@@ -124,86 +124,19 @@ def _scatter(fig: go.Figure, spec: Spec) -> None:
             marker={"color": _colour(spec, str(name), i), "size": 10 if spec.text else 6}))  # fmt: skip
 
 
-# --- one function per figure, named after what it shows -----------------------------------------
-def monthly(table, yoy=None):
-    return render(specs.monthly(table, yoy))
+# --- one function per figure: figures.<name>(tables...) for every builder in specs.BUILDERS ------
+def _figure_function(name: str):
+    builder = getattr(specs, name)
+
+    def figure(*args, **kwargs) -> go.Figure:
+        return render(builder(*args, **kwargs))
+
+    figure.__name__ = figure.__qualname__ = name
+    figure.__doc__ = (
+        f"Plotly figure of `eda.specs.{name}` (same arguments).\n\n{builder.__doc__ or ''}"
+    )
+    return figure
 
 
-def daily(table):
-    return render(specs.daily(table))
-
-
-def weekly(table):
-    return render(specs.weekly(table))
-
-
-def by_year(table, completeness=None):
-    return render(specs.by_year(table, completeness))
-
-
-def by_weekday(table):
-    return render(specs.by_weekday(table))
-
-
-def by_hour(table):
-    return render(specs.by_hour(table))
-
-
-def weekday_hour(table, exclude_noon_default: bool = False):
-    return render(specs.weekday_hour(table, exclude_noon_default))
-
-
-def stl_citywide(table, monthly_table=None):
-    return render(specs.stl_citywide(table, monthly_table))
-
-
-def seasonal_profile(table):
-    return render(specs.seasonal_profile(table))
-
-
-def trend_tests(table):
-    return render(specs.trend_tests(table))
-
-
-def yoy(table, what: str = "division"):
-    return render(specs.yoy(table, what))
-
-
-def area_rates(table):
-    return render(specs.area_rates(table))
-
-
-def top_districts(table):
-    return render(specs.top_districts(table))
-
-
-def area_category(table):
-    return render(specs.area_category(table))
-
-
-def by_category(table):
-    return render(specs.by_category(table))
-
-
-def top_codes(table):
-    return render(specs.top_codes(table))
-
-
-def monthly_by(table, col: str, what: str):
-    return render(specs.monthly_by(table, col, what))
-
-
-def victim_age(table):
-    return render(specs.victim_age(table))
-
-
-def weapon_monthly(table):
-    return render(specs.weapon_monthly(table))
-
-
-def delay_distribution(table, summary=None):
-    return render(specs.delay_distribution(table, summary))
-
-
-def profile_map(scores, components, what: str = "divisions"):
-    return render(specs.profile_map(scores, components, what))
+for _name in specs.BUILDERS:
+    globals()[_name] = _figure_function(_name)

@@ -439,3 +439,14 @@ def profile_variance(explained: pd.DataFrame, what: str) -> Spec:
     return Spec(f"profile_{what.replace(' ', '_')}_variance", "bar", explained, "component",
                 ["explained_variance_ratio"], title, "Principal component",
                 "Share of variance explained", percent=True)  # fmt: skip
+
+
+# The figure builders, by name; `eda.figures.<name>(...)` and `eda.static.<name>(..., path)`
+# render each of them.
+BUILDERS: tuple[str, ...] = (
+    "monthly", "daily", "weekly", "by_year", "by_weekday", "by_hour", "weekday_hour",
+    "stl_citywide", "stl_by_area", "seasonal_profile", "trend_tests", "yoy", "area_rates",
+    "top_districts", "area_category", "by_category", "top_codes", "monthly_by", "victim_age",
+    "victim_share", "top_by_category", "weapon_monthly", "arrests_over_time", "arrest_summary",
+    "delay_distribution", "profile_map", "profile_variance",
+)  # fmt: skip

@@ -189,34 +189,20 @@ def _scatter(ax, spec: Spec) -> None:
     ax.legend(fontsize=8, title=spec.legend_title or None)
 
 
-# --- one function per figure, mirroring eda.figures ----------------------------------------------
-def monthly(table, path, yoy=None):
-    return render(specs.monthly(table, yoy), path)
+# --- one function per figure: static.<name>(tables..., path) for every builder in specs.BUILDERS
+def _png_function(name: str):
+    builder = getattr(specs, name)
+
+    def png(*args, **kwargs) -> Path:
+        path = kwargs.pop("path", None)
+        if path is None:
+            *args, path = args
+        return render(builder(*args, **kwargs), path)
+
+    png.__name__ = png.__qualname__ = name
+    png.__doc__ = f"PNG of `eda.specs.{name}`: its arguments, then the output path."
+    return png
 
 
-def by_hour(table, path):
-    return render(specs.by_hour(table), path)
-
-
-def weekday_hour(table, path, exclude_noon_default: bool = False):
-    return render(specs.weekday_hour(table, exclude_noon_default), path)
-
-
-def seasonal_profile(table, path):
-    return render(specs.seasonal_profile(table), path)
-
-
-def yoy(table, path, what: str = "division"):
-    return render(specs.yoy(table, what), path)
-
-
-def area_rates(table, path):
-    return render(specs.area_rates(table), path)
-
-
-def victim_age(table, path):
-    return render(specs.victim_age(table), path)
-
-
-def profile_map(scores, components, path, what: str = "divisions"):
-    return render(specs.profile_map(scores, components, what), path)
+for _name in specs.BUILDERS:
+    globals()[_name] = _png_function(_name)
