@@ -186,8 +186,13 @@ def emerging_hotspots(
     seed: int = 42,
     alpha: float = 0.10,
     ring: int = 1,
+    confirm_by_permutation: bool = False,
 ) -> pd.DataFrame:
     """Emerging hot spot pattern per cell from counts y (cells x slices).
+
+    Slices are classified like `hotspots.gi_star`: FDR-adjusted analytical p-values, so the
+    per-slice permutations (`permutations`, `seed`) are only run when
+    `confirm_by_permutation=True` asks for their agreement too.
 
     Returns DataFrame[h3, lat, lon, pattern, total, hot_slices, cold_slices, slices, last_z,
     trend_tau, trend_z, trend_p, first_period, last_period].
@@ -198,7 +203,8 @@ def emerging_hotspots(
             hint="widen the date range or use --period month",
         )
     nbs = grid.neighbour_lists(cells, ring)
-    res = slice_bins(y, nbs, permutations, seed)
+    perms = permutations if confirm_by_permutation else 0
+    res = slice_bins(y, nbs, perms, seed, confirm_by_permutation)
     z = np.nan_to_num(res["z"], nan=0.0)  # a slice with no incidents has no z: no signal
     mk = mann_kendall(z)
     bins = res["gi_bin"]
