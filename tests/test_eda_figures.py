@@ -127,6 +127,13 @@ def test_empty_selection_gives_labelled_empty_figures(tmp_path):
     assert mpimg.imread(path).shape[:2] == (static.HEIGHT, static.WIDTH)
 
 
+def test_heatmap_is_drawn_with_and_without_the_noon_default(sim):
+    result, _ = sim
+    shown = np.nansum(result.figure("weekday_hour").data[0].z)
+    hidden = np.nansum(result.figure("weekday_hour_no_noon").data[0].z)
+    assert shown - hidden == result.tables["weekday_hour"]["noon_default"].sum() > 0
+
+
 def test_heatmap_can_leave_out_the_noon_default():
     f = pd.DataFrame(
         {"occurred_date": ["2023-01-02"] * 3, "hour": [12, 12, 9],

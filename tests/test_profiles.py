@@ -113,3 +113,13 @@ def test_build_names_every_table():
         ):
             assert f"{prefix}_{part}" in out
     assert len(out["profile_area_scores"]) == 12
+
+
+def test_the_noon_default_time_counts_as_unknown_not_afternoon():
+    f = pd.DataFrame(
+        {"area_id": [1, 1, 1], "rpt_dist": [101] * 3, "crime_category": ["robbery"] * 3,
+         "premise_code": [101] * 3, "weapon_code": [None] * 3, "hour": [12, 12, 3],
+         "time_is_noon_default": [True, False, False], "victim_age": [30] * 3}
+    )  # fmt: skip
+    bands = profiles.attributes(f)["hour_band"].astype(str).tolist()
+    assert bands == ["unknown", "afternoon 12-17h", "night 0-5h"]

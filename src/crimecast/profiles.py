@@ -29,6 +29,7 @@ COLUMNS: tuple[str, ...] = (
     "premise_code",
     "weapon_code",
     "hour",
+    "time_is_noon_default",
     "victim_age",
 )
 ATTRIBUTES: dict[str, str] = {
@@ -125,6 +126,15 @@ def _bands(values: pd.Series, bands, unknown: str) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, [label for label, _, _ in bands] + [unknown])
 
 
+def _real_hours(incidents: pd.DataFrame) -> pd.Series:
+    """Hours, with LAPD's 12:00 default time counted as unknown rather than as afternoon."""
+    hours = pd.to_numeric(incidents["hour"], errors="coerce").astype("float64")
+    if "time_is_noon_default" in incidents.columns:
+        noon = incidents["time_is_noon_default"].astype("boolean").fillna(False).to_numpy(bool)
+        hours = hours.mask(noon)
+    return hours
+
+
 def attributes(incidents: pd.DataFrame) -> pd.DataFrame:
     """Per incident: the five attributes that are one-hot encoded (as categoricals)."""
     age_bands = [(b, lo, hi) for b, (lo, hi) in AGE_BANDS.items()]
@@ -135,7 +145,7 @@ def attributes(incidents: pd.DataFrame) -> pd.DataFrame:
             ),
             "premise_group": _lookup(incidents["premise_code"], premise_group),
             "weapon_group": _lookup(incidents["weapon_code"], weapon_group),
-            "hour_band": _bands(incidents["hour"], HOUR_BANDS, UNKNOWN),
+            "hour_band": _bands(_real_hours(incidents), HOUR_BANDS, UNKNOWN),
             "age_band": _bands(incidents["victim_age"], age_bands, "no age recorded"),
         }
     )

@@ -135,14 +135,6 @@ def eda_command(
     area: AreaOpt = None,
     category: CategoryOpt = None,
     klass: ClassOpt = None,
-    exclude_noon_default: Annotated[
-        bool,
-        typer.Option(
-            "--exclude-noon-default",
-            help="leave reports logged at exactly 12:00 (LAPD's default time) out of the "
-            "weekday x hour heatmap",
-        ),
-    ] = False,
     population: Annotated[
         Path | None,
         typer.Option(help="CSV of area,population to use for rates instead of the built-in table"),
@@ -166,7 +158,6 @@ def eda_command(
             incidents,
             completeness,
             population=pop,
-            exclude_noon_default=exclude_noon_default,
             with_profiles=profiles,
             seed=config.get_int("seed"),
         )

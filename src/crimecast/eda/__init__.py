@@ -49,7 +49,6 @@ class Result:
 def figure_specs(
     t: dict[str, pd.DataFrame],
     completeness: pd.DataFrame | None = None,
-    exclude_noon_default: bool = False,
 ) -> list[specs.Spec]:
     """Every figure, as specs, from the tables of `build` (profile figures when present)."""
     out = [
@@ -59,7 +58,8 @@ def figure_specs(
         specs.by_year(t["by_year"], completeness),
         specs.by_weekday(t["by_weekday"]),
         specs.by_hour(t["by_hour"]),
-        specs.weekday_hour(t["weekday_hour"], exclude_noon_default),
+        specs.weekday_hour(t["weekday_hour"]),  # the 12:00 default-time artefact shown
+        specs.weekday_hour(t["weekday_hour"], exclude_noon_default=True),  # and left out
         specs.stl_citywide(t["stl_citywide"], t["monthly"]),
         specs.stl_by_area(t["stl_by_area"], t["monthly"]),
         specs.seasonal_profile(t["seasonal_profile"]),
@@ -100,7 +100,6 @@ def build(
     incidents: pd.DataFrame,
     completeness: pd.DataFrame | None = None,
     population: dict[int, int] | None = None,
-    exclude_noon_default: bool = False,
     with_profiles: bool = True,
     seed: int = 42,
 ) -> Result:
@@ -124,7 +123,7 @@ def build(
             "shaded on every time-series figure and left out of trend tests"
         )
     t["notes"] = pd.DataFrame({"note": [VICTIM_NOTE, *messages]})
-    figs = figure_specs(t, completeness, exclude_noon_default)
+    figs = figure_specs(t, completeness)
     for spec in figs:
         spec.no_data = db.n == 0
     return Result(t, figs, messages, db.n)
