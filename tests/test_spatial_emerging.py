@@ -121,3 +121,20 @@ def test_sparse_leading_periods_are_trimmed():
     assert none == 0 and same.shape == (2, 4)
     empty, _, zero = emerging.trim_sparse_start(np.zeros((2, 3)), [0, 1, 2])
     assert zero == 0 and empty.shape == (2, 3)
+
+
+def test_confirming_by_permutation_only_removes_hot_slices():
+    rng = np.random.default_rng(4)
+    cells = _grid(5)
+    y = rng.poisson(4, (len(cells), 6)).astype(float)
+    pos = {c: i for i, c in enumerate(cells)}
+    for c in h3.grid_disk(CENTRE, 1):
+        y[pos[c]] += 20
+    plain = emerging.emerging_hotspots(y, cells, list(range(6)), permutations=199, seed=1)
+    strict = emerging.emerging_hotspots(
+        y, cells, list(range(6)), permutations=199, seed=1, confirm_by_permutation=True
+    )
+    assert (strict["hot_slices"] <= plain["hot_slices"]).all()
+    # a cluster spread over 7 cells has high neighbours too: it survives the stricter test
+    centre = strict.set_index("h3").loc[CENTRE]
+    assert centre["hot_slices"] == 6 and centre["pattern"].endswith("hot spot")

@@ -8,6 +8,8 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimecast.errors import ConfigError
 from crimecast.spatial import grid
@@ -105,3 +107,21 @@ def test_nullable_and_text_coordinates_are_read():
     assert (report.geocoded, report.no_coordinates) == (1, 2)
     assert geo["lat"].dtype == "float64" and geo["lon"].tolist() == [-118.25]
     assert grid.count_cells(df)["n"].sum() == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(33.0, 35.0), st.just(float("nan")), st.just(0.0)),
+            st.one_of(st.floats(-119.0, -117.5), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=60,
+    )
+)
+def test_property_every_incident_is_counted_once(points):
+    df = pd.DataFrame(points, columns=["lat", "lon"], dtype=float)
+    ok, report = grid.usable_mask(df)
+    assert report.geocoded + report.no_coordinates + report.outside_la == len(df)
+    counts = grid.count_cells(df) if len(df) else pd.DataFrame({"n": []})
+    assert counts["n"].sum() == report.geocoded == ok.sum()

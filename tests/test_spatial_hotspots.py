@@ -6,6 +6,8 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimecast.spatial import grid, hotspots
 
@@ -164,3 +166,13 @@ def test_point_pattern_planted_cluster_is_hot_and_noise_is_not():
     # neighbours are high: a cluster smaller than one hexagon does not pass that stricter reading
     strict = hotspots.gi_star(gi2[["h3", "n", "lat", "lon"]], 999, 3, confirm_by_permutation=True)
     assert strict.set_index("h3").loc[home, "gi_bin"] < 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=80))
+def test_property_fdr_adjusted_p_is_bounded_and_order_preserving(ps):
+    p = np.array(ps)
+    adj = hotspots.benjamini_hochberg(p)
+    assert (adj >= p - 1e-12).all() and (adj <= 1.0).all()
+    order = np.argsort(p, kind="mergesort")
+    assert (np.diff(adj[order]) >= -1e-12).all()
