@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import h3
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,3 +218,23 @@ def test_analyse_without_boundaries_uses_the_occupied_cells_and_their_ring():
     assert res.emerging is not None and len(res.emerging) == len(res.cells)
     assert set(res.backtest["period"]) == {"2023Q3", "2023Q4"}
     assert len(res.forecast) == 4 * len(res.cells)
+
+
+def test_cli_json_summary_with_filters(sim_store, geohub, tmp_path, capsys):
+    args = ["--store", str(sim_store), "--out", str(tmp_path), "--boundaries", str(geohub)]
+    opts = ["--area", "Central", "--area", "6", "--period", "month", "--permutations", "0"]
+    with pytest.raises(SystemExit) as exc:
+        main(["hotspots", *args, *opts, "--resolution", "9", "--json"])
+    assert exc.value.code in (0, None)
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{") :])
+    assert summary["resolution"] == 9 and summary["period"] == "month"
+    divisions = pd.read_csv(tmp_path / "hotspots" / "divisions.csv").set_index("area_id")
+    with Store(sim_store, read_only=True) as st:
+        expected = st.query("SELECT count(*) AS n FROM incidents WHERE area_id IN (1, 6)")["n"][0]
+    assert summary["coordinates"]["total"] == expected
+    assert divisions.loc[[1, 6], "incidents"].sum() == expected
+    assert divisions.drop(index=[1, 6])["incidents"].sum() == 0
+    gi = pd.read_csv(tmp_path / "hotspots" / "gi_star.csv")
+    assert gi["p_sim"].isna().all()  # no permutations asked for
+    assert {h3.get_resolution(c) for c in gi["h3"]} == {9}
