@@ -185,6 +185,12 @@ def test_eda_command_empty_selection_and_bad_population(sim_store, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["eda", "--store", str(sim_store), "--out", str(out), "--population", str(bad)])
     assert exc.value.code == 2
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    with pytest.raises(SystemExit) as exc:
+        main(["eda", "--store", str(sim_store), "--out", str(blocked), "--from", "2030-01-01",
+              "--no-png"])  # fmt: skip
+    assert exc.value.code == 2
 
 
 def test_every_builder_has_a_plotly_and_a_png_function(tmp_path):

@@ -33,7 +33,7 @@ from crimecast.commands.common import (
     console,
     progress,
 )
-from crimecast.errors import InputFileError, StoreError
+from crimecast.errors import ConfigError, InputFileError, StoreError
 from crimecast.filters import Filters
 from crimecast.store import Store
 
@@ -127,6 +127,28 @@ def write_outputs(result: eda.Result, out: Path, png: bool = True, on_step=None)
     return manifest
 
 
+def _cannot_write(out, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"cannot write the EDA output to {out}: {exc.strerror or exc}",
+        hint="choose a directory you can write to with --out (or CRIMECAST_OUT)",
+    )
+
+
+def _writable(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"--out {out} is a file, not a directory",
+            hint="give a directory for the tables and figures (it is created if missing)",
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".crimecast-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
+
+
 def eda_command(
     store: StoreOpt,
     out: OutOpt,
@@ -148,6 +170,7 @@ def eda_command(
     weapons, arrests, reporting delay and crime-mix profiles, as CSV tables and figures."""
     filters = build_filters(date_from, date_to, area, category, klass)
     pop = read_population(population) if population else None
+    _writable(Path(out))  # fail before minutes of work, not after
     with progress() as bar:
         task = bar.add_task("loading incidents", total=None)
         with Store(store, read_only=True) as st:
@@ -162,7 +185,10 @@ def eda_command(
             seed=config.get_int("seed"),
         )
         bar.update(task, description="writing figures", total=len(result.specs), completed=0)
-        manifest = write_outputs(result, Path(out), png, lambda: bar.advance(task))
+        try:
+            manifest = write_outputs(result, Path(out), png, lambda: bar.advance(task))
+        except OSError as exc:
+            raise _cannot_write(out, exc) from exc
     for msg in result.messages:
         console.print(f"[yellow]note:[/] {msg}", highlight=False)
     console.print(

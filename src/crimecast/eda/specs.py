@@ -407,7 +407,10 @@ def delay_distribution(table: pd.DataFrame, summary: pd.DataFrame | None = None)
     title = "How long until a crime is reported"
     if summary is not None and len(summary):
         r = summary.sort_values("share_after_30_days").iloc[-1]
-        title += f" — {r['crime_category']}: {r['share_after_30_days']:.0%} after 30 days"
+        if r["share_after_30_days"] >= 0.005:
+            title += f" — {r['crime_category']}: {r['share_after_30_days']:.0%} after 30 days"
+        else:
+            title += " — nearly all within 30 days"
     return Spec("reporting_delay", "hbar", table, "share", ["crime_category"], title,
                 "Share of the crime type's reports", "", color="delay", stacked=True,
                 percent=True, legend_title="reported after")  # fmt: skip
