@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import demo_run
+from crimecast.filters import Filters
+
 pytest.importorskip("dash")
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -33,24 +36,21 @@ GEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "geo"
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
+def demo(tmp_path_factory, data_dir):
     """A real `crimecast run --demo` (small simulated city): its store and its outputs."""
-    from crimecast.pipeline import RunOptions, run
-
-    out = tmp_path_factory.mktemp("browser_run")
-    run(RunOptions(out=out, store=out / "demo-store", demo=True, demo_rows=12_000))
+    out, _, _ = demo_run.shared(tmp_path_factory, data_dir)
     return out
 
 
 @pytest.fixture(scope="module")
-def server(demo_run, data_dir):
+def server(demo, data_dir):
     from werkzeug.serving import make_server
 
     from crimecast.dashboard.app import create_app
 
     app = create_app(
-        demo_run / "demo-store",
-        out=demo_run,
+        demo / "demo-store",
+        out=demo,
         boundaries=data_dir / "geo" / "LAPD_Divisions.geojson",
     )
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
@@ -124,11 +124,7 @@ def test_dashboard_loads_filters_downloads_and_stays_clean(server, browser, tmp_
     )
     page.wait_for_timeout(300)
     total_central = _series_total(page)
-    expected = int(
-        app.cube.by_area(__import__("crimecast.filters").filters.Filters(areas=(1,)))[
-            "incidents"
-        ].sum()
-    )
+    expected = int(app.cube.by_area(Filters(areas=(1,)))["incidents"].sum())
     assert total_central == expected
     assert 0 < total_central < total_all
     # the linked views followed: the top-crime table and the heatmap describe Central only

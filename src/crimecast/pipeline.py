@@ -18,17 +18,20 @@ import importlib
 import json
 import pickle
 import platform
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from crimecast import config
 from crimecast.errors import CrimecastError, StoreError
+from crimecast.report import analyses
 from crimecast.report import build as report_build
 from crimecast.report import steps as report_steps
 from crimecast.report.build import __version__
-from crimecast.store import Store
+from crimecast.store import DB_NAME, Store, file_sha256
 
 STEPS = ("data", "completeness", "eda", "hotspots", "forecast", "report")
 STEP_LABELS = {
@@ -40,6 +43,12 @@ STEP_LABELS = {
     "report": "report",
 }
 CACHE_VERSION = 1
+STEP_FUNCTIONS = {
+    "completeness": report_steps.step_completeness,
+    "eda": analyses.step_eda,
+    "hotspots": analyses.step_hotspots,
+    "forecast": report_steps.step_forecast,
+}
 LIBS = ("duckdb", "pandas", "numpy", "statsmodels", "prophet", "statsforecast", "plotly", "esda")
 
 
@@ -50,12 +59,15 @@ class RunOptions:
     sources: tuple[Path, ...] = ()
     demo: bool = False
     demo_rows: int = 30_000
-    demo_years: tuple[int, int] = (2019, 2023)
+    demo_start: str = "2019-01-01"
+    demo_end: str = "2024-09-30"
     backend: str = "local"
     seed: int = 42
     horizon: int = 24
     windows: int = 2
-    full: bool = False  # also area x category series and every model (slower)
+    full: bool = False  # also area x category series (slower)
+    models: tuple[str, ...] = ()  # forecast models; () = the default set (a fast set for --demo)
+    boundaries: Path | None = None  # division GeoJSON; default: cached or downloaded GeoHub layer
 
 
 @dataclass
@@ -147,38 +159,51 @@ def _simulate_demo(options: RunOptions, workdir: Path) -> Path:
             "the simulator (crimecast.ingest.simulate) is not installed in this checkout",
             hint="use --source FILE... with LAPD incident files instead of --demo",
         ) from exc
-    path = workdir / f"simulated_city_{options.seed}_{options.demo_rows}.csv"
-    simulate.write_csv(
-        path,
-        rows=options.demo_rows,
+    # the NIBRS break is simulated too, so the demo shows how crimecast keeps it out of models
+    table = simulate.simulate_table(
+        options.demo_rows,
         seed=options.seed,
-        start=dt.date(options.demo_years[0], 1, 1),
-        end=dt.date(options.demo_years[1], 12, 31),
+        start=options.demo_start,
+        end=options.demo_end,
+        nibrs_break=True,
     )
+    path = workdir / simulate.default_name(options.demo_rows, options.seed)
+    simulate.write_csv(table, path)
     return path
 
 
-def _fetch_into(store: Store) -> list[str]:
-    """Empty store and no --source: download from the portal via the fetch module."""
-    try:
-        socrata = importlib.import_module("crimecast.ingest.socrata")
-    except ImportError as exc:
-        raise StoreError(
-            f"the store at {store.path} is empty and the portal fetcher is not installed",
-            hint="crimecast run --source FILE... (LAPD CSV exports you hold), or "
-            "crimecast run --demo to try crimecast on a simulated city",
-        ) from exc
-    notes = socrata.fetch_all(store)
-    return [str(n) for n in notes or ()]
+def _demo_reports(options: RunOptions) -> list:
+    """Simulate the demo city into its own store. A store holding real incidents is refused
+    (simulated rows never mix silently into real data); a store of an older simulation (another
+    seed, size or simulator version) is rebuilt."""
+    store_dir = Path(options.store)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _simulate_demo(options, Path(tmp))
+        digest = file_sha256(path)
+        if (store_dir / DB_NAME).exists():
+            with Store(store_dir, read_only=True) as st:
+                n, sim = st.query(
+                    "SELECT count(*) AS n, count(*) FILTER (WHERE simulated) AS s FROM incidents"
+                ).iloc[0]
+                shas = set(st.query("SELECT sha256 FROM ingests")["sha256"])
+            if n > sim:
+                raise StoreError(
+                    f"the store at {store_dir} holds {n - sim:,} real incidents; --demo would "
+                    "mix simulated ones into them",
+                    hint="leave out --store (the demo uses OUT/demo-store) or give an empty "
+                    "directory",
+                )
+            if shas and shas != {digest}:
+                shutil.rmtree(store_dir)
+        with Store(store_dir) as st:
+            return st.ingest_files([path], source="simulated", simulated=True)
 
 
-def step_data(options: RunOptions, store: Store) -> dict:
+def step_data(options: RunOptions) -> dict:
     """Ingest what the user asked for; the store skips files it has seen (idempotent)."""
     reports = []
     if options.demo:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = _simulate_demo(options, Path(tmp))
-            reports = store.ingest_files([path], source="simulated", simulated=True)
+        reports = _demo_reports(options)
     elif options.sources:
         missing = [str(p) for p in options.sources if not Path(p).exists()]
         if missing:
@@ -186,14 +211,20 @@ def step_data(options: RunOptions, store: Store) -> dict:
                 f"source file(s) not found: {', '.join(missing)}",
                 hint="check the paths given to --source",
             )
-        reports = store.ingest_files(options.sources)
-    elif store.count() == 0:
-        _fetch_into(store)
-    if store.count() == 0:
+        with Store(options.store) as st:
+            reports = st.ingest_files(options.sources)
+    if not (Path(options.store) / DB_NAME).exists():
         raise StoreError(
-            f"the store at {store.path} holds no incidents after ingest",
-            hint="pass LAPD incident files with --source, or try crimecast run --demo",
+            f"no store at {options.store}",
+            hint="crimecast run --source FILE... (LAPD files you hold), crimecast fetch (the "
+            "city's portal), or crimecast run --demo (a simulated city, no network)",
         )
+    with Store(options.store, read_only=True) as st:
+        if st.count() == 0:
+            raise StoreError(
+                f"the store at {options.store} holds no incidents",
+                hint="crimecast run --source FILE..., crimecast fetch, or crimecast run --demo",
+            )
     new = [r for r in reports if not r.skipped]
     return {
         "ingested": [
@@ -252,18 +283,18 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         rec.seconds = time.perf_counter() - t0
         emit(name, "end", rec)
 
-    with Store(result.store) as store:
-        data: dict = {}
+    data: dict = {}
 
-        def do_data():
-            data.update(step_data(options, store))
-            if options.demo or options.sources:
-                if data["new_files"]:
-                    return "computed", f"{data['new_files']} new file(s) ingested"
-                return "reused", "files already in the store"
-            return "reused", "store as it is"
+    def do_data():
+        data.update(step_data(options))
+        if options.demo or options.sources:
+            if data["new_files"]:
+                return "computed", f"{data['new_files']} new file(s) ingested"
+            return "reused", "files already in the store"
+        return "reused", "store as it is"
 
-        timed("data", do_data)
+    timed("data", do_data)
+    with Store(result.store, read_only=True) as store:
         ledger = ledger_key(store)
         info = store.info()
         completeness = store.completeness()
@@ -281,13 +312,21 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     step_opts = {
         "completeness": {},
         "eda": {},
-        "hotspots": {"seed": options.seed},
+        "hotspots": {
+            "seed": options.seed,
+            "boundaries": str(options.boundaries or ""),
+            "settings": [
+                config.get(k) for k in ("h3_resolution", "gi_permutations", "kde_bandwidth")
+            ],
+        },
         "forecast": {
             "seed": options.seed,
             "horizon": options.horizon,
             "windows": options.windows,
             "full": options.full,
             "backend": options.backend,
+            "models": list(options.models),
+            "demo": options.demo,
         },
     }
     keys = {}
@@ -299,7 +338,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
             if cached is not None:
                 results[name] = cached
                 return "reused", cached.get("note", "")
-            res = getattr(report_steps, f"step_{name}")(ctx, results)
+            res = STEP_FUNCTIONS[name](ctx, results)
             results[name] = res
             if res.get("status") != "not available":
                 cache.save(name, key, res)
@@ -314,6 +353,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         reused_all = all(records[s].status in ("reused", "not available") for s in STEPS[1:5])
         if reused_all and cache.load("report", report_key) is not None:
             return "reused", "nothing new since the last run"
+        records["report"].status, records["report"].note = "computed", "this report"
         run_json = build_run_json(options, result, info, results, records, started)
         report_build.write_report(ctx, results, run_json)
         cache.save("report", report_key, {"files": ["report.html"]})

@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crimecast import config
 from crimecast.commands.common import OutOpt, console
-from crimecast.errors import ConfigError
+from crimecast.errors import ConfigError, NetworkError
 
 
 def run(
@@ -44,9 +44,23 @@ def run(
     ] = 30_000,
     horizon: Annotated[int, typer.Option("--horizon", help="months to forecast")] = 24,
     full: Annotated[
-        bool,
-        typer.Option("--full", help="also area x category series and every model (slower)"),
+        bool, typer.Option("--full", help="also forecast area x category series (slower)")
     ] = False,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            "--boundaries",
+            help="LAPD division boundaries (GeoJSON); default: cached, else downloaded once",
+        ),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            "--models",
+            help="forecast models, comma-separated (default: seasonal_naive, ets, sarimax, "
+            "prophet, ensemble, auto; with --demo a fast set)",
+        ),
+    ] = None,
 ) -> None:
     """The main job: data -> completeness check -> EDA -> hotspots -> forecasts -> report."""
     from crimecast.pipeline import STEP_LABELS, RunOptions
@@ -72,9 +86,13 @@ def run(
         seed=seed if seed is not None else config.get_int("seed"),
         horizon=horizon,
         full=full,
+        models=_parse_models(models),
+        boundaries=boundaries,
     )
     if demo:
         console.print("[bold yellow]--demo: SIMULATED data, not real LAPD incidents[/]")
+    elif not source and _store_is_empty(options.store):
+        _fetch(options.store)
     # a spinner with the running time for the step in progress; one line per finished step
     bar = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
@@ -102,6 +120,52 @@ def run(
     console.print(f"outputs in {result.out} (run.json, tables/, figures/); {total:.1f}s in all")
     for w in result.run_json.get("data", {}).get("warnings", []):
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def _store_is_empty(path: Path) -> bool:
+    from crimecast.store import DB_NAME, Store
+
+    if not (path / DB_NAME).exists():
+        return True
+    with Store(path, read_only=True) as st:
+        return st.count() == 0
+
+
+def _fetch(store: Path) -> None:
+    """Empty store, no --source: download from the city's portal (crimecast fetch) first.
+    Offline, fetch fails fast with a NetworkError; the hint says what to do instead."""
+    try:
+        from crimecast.commands import fetch as fetch_cmd
+    except ImportError as exc:
+        raise ConfigError(
+            f"the store at {store} is empty and the portal fetcher is not installed",
+            hint="crimecast run --source FILE... or crimecast run --demo",
+        ) from exc
+    console.print(f"the store at {store} is empty: fetching the LAPD data from the portal")
+    try:
+        fetch_cmd.fetch(store=store, dataset=None, full=False, page_size=None, as_json=False)
+    except NetworkError as exc:
+        exc.hint = (
+            "offline? run crimecast run --source FILE... with LAPD CSV exports you hold, or "
+            "crimecast run --demo to try crimecast on a simulated city"
+        )
+        raise
+
+
+def _parse_models(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    try:
+        from crimecast.forecast.models import ALL_MODELS
+    except ImportError:  # forecasting not installed: the step says so in the report
+        return tuple(m.strip() for m in text.split(",") if m.strip())
+    names = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in names if m not in ALL_MODELS]
+    if unknown:
+        raise ConfigError(
+            f"unknown model(s): {', '.join(unknown)}", hint=f"choose from {', '.join(ALL_MODELS)}"
+        )
+    return names
 
 
 def register(app: typer.Typer) -> None:

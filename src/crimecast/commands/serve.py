@@ -27,14 +27,17 @@ def serve(
     require("dash", "dashboard")
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535, e.g. 8050")
+    from crimecast.auth import guard, is_loopback
     from crimecast.dashboard.app import create_app
 
+    # beyond localhost a token is required (CRIMECAST_DASHBOARD_TOKEN); checked before loading
+    auth = guard(host)
     with console.status("loading the store into memory..."):
-        app = create_app(store, out=out, boundaries=boundaries)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+        app = create_app(store, out=out, boundaries=boundaries, auth=auth)
+    if not is_loopback(host):
         console.print(
-            f"[yellow]warning:[/] binding {host} exposes the dashboard to other machines; "
-            "put it behind authentication and TLS (see the README)"
+            f"[yellow]warning:[/] binding {host} exposes the dashboard to other machines; it "
+            "asks for the token, but put it behind TLS (see deploy/aws)"
         )
     console.print(
         f"crimecast dashboard on http://{host}:{port}/ ({app.cube.rows:,} incidents"

@@ -274,6 +274,12 @@ def register(server: flask.Flask, cube: Cube, outputs: RunOutputs) -> None:
             download_name=f"crimecast-{name}",
         )
 
+    @bp.route("/<path:rest>")
+    def not_found(rest: str):  # otherwise Dash's catch-all route would answer with its page
+        raise ApiError(
+            f"no endpoint /api/{rest[:60]}", hint="see /api/health, /api/series, ...", status=404
+        )
+
     server.register_blueprint(bp)
 
     @server.errorhandler(ApiError)

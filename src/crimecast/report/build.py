@@ -39,16 +39,18 @@ def _png_data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _fmt(v) -> str:
+def _fmt(v, col: str = "") -> str:
     """Readable cell text: thousands separators, short floats, blanks for missing."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, float) and col in ("lat", "lon"):
+        return f"{v:.5f}"
     if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1000):
         return f"{int(v):,}"
     if isinstance(v, float):
-        return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, pd.Timestamp | dt.date):
         return str(v)[:10]
     return str(v)
@@ -65,8 +67,9 @@ def _raw(v) -> str:
 def table_view(name: str, df: pd.DataFrame, max_rows: int = 15, caption: str = "") -> dict:
     """A table for the template: header, formatted cells with raw values, and how many rows."""
     shown = df.head(max_rows)
+    cols = [str(c) for c in df.columns]
     rows = [
-        [{"text": _fmt(v), "raw": _raw(v)} for v in rec]
+        [{"text": _fmt(v, c), "raw": _raw(v)} for v, c in zip(rec, cols, strict=True)]
         for rec in shown.astype(object).itertuples(index=False)
     ]
     return {
@@ -104,7 +107,7 @@ def section_view(result: dict, out: Path, captions: dict | None = None) -> dict:
         "tables": [
             table_view(n, df, caption=captions.get(n, ""))
             for n, df in result.get("tables", {}).items()
-            if n in result.get("show_tables", result.get("tables", {}).keys())
+            if n in result.get("show_tables", result.get("tables", {}).keys()) and len(df)
         ],
         "summary": result.get("summary", {}),
     }

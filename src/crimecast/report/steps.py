@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
 from crimecast import schema  # noqa: E402
+from crimecast.report.summary import forecast_summary  # noqa: E402
 from crimecast.store import Store  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -176,11 +177,13 @@ def step_completeness(ctx: Context, results: dict) -> dict:
     flags = ctx.completeness.copy()
     flags["month"] = pd.to_datetime(flags["month"])
     monthly = flags[["month", "incidents"]]
+    months = flags.assign(month=flags["month"].dt.strftime("%Y-%m"))
     tables = {
-        "completeness": flags.assign(month=flags["month"].dt.strftime("%Y-%m")),
+        "completeness": months,
+        "months_excluded": months[~months["complete"].astype(bool)],
         "incidents_by_source": by_source,
         "quarantine_reasons": quarantine,
-        "reporting_delay": delay.round({"share_over_30_days": 3}),
+        "delay_by_category": delay.round({"share_over_30_days": 3}),
         "missing_fields": missing,
     }
     for name, df in tables.items():
@@ -206,10 +209,11 @@ def step_completeness(ctx: Context, results: dict) -> dict:
         "note": f"{len(excluded)} month(s) flagged",
         "files": ctx.take_files(),
         "tables": tables,
+        "show_tables": ["months_excluded", *list(tables)[1:]],
         "figures": figs,
         "summary": {
             "excluded_months": excluded["month"].dt.strftime("%Y-%m").tolist(),
-            "excluded_reasons": sorted(set(excluded["reason"])),
+            "excluded_reasons": sorted({r for x in excluded["reason"] for r in x.split("; ")}),
             "nibrs_flagged": bool(excluded["reason"].str.contains("NIBRS").any()),
         },
     }
@@ -220,13 +224,167 @@ def area_names() -> dict[int, str]:
 
 
 # -- the analysis parts (each built by its own issue) ------------------------------------------------
-def step_eda(ctx: Context, results: dict) -> dict:
-    return not_available("eda", "Exploratory analysis")
+FORECAST_MODELS = ("seasonal_naive", "ets", "sarimax", "prophet", "ensemble", "auto")
+DEMO_MODELS = ("naive", "seasonal_naive", "ets", "tsb")  # fast: the demo runs in seconds
+BASELINES = ("naive", "seasonal_naive")
 
 
-def step_hotspots(ctx: Context, results: dict) -> dict:
-    return not_available("spatial", "Hotspot analysis")
+def best_models(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per series, the model with the lowest backtest MASE (ties: the simpler model first)."""
+    order = {m: i for i, m in enumerate(("seasonal_naive", "naive", *FORECAST_MODELS, "tsb"))}
+    ranked = scores.assign(_o=scores["model"].map(order).fillna(99)).sort_values(
+        ["unique_id", "mase", "_o"]
+    )
+    return ranked.groupby("unique_id", as_index=False).head(1).drop(columns="_o")
+
+
+def forecast_plot(history: pd.DataFrame, fc: pd.DataFrame, excluded: pd.DataFrame, title: str):
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=history["ds"].tolist(),
+            y=history["y"].tolist(),
+            name="Reported (used)",
+            line={"color": OKABE_ITO[0]},
+        )
+    )
+    if len(excluded):
+        fig.add_trace(
+            go.Scatter(
+                x=excluded["ds"].tolist(),
+                y=excluded["y"].tolist(),
+                mode="markers",
+                name="Reported, not used (incomplete)",
+                marker={"color": FLAG_COLOUR, "symbol": "x", "size": 8},
+            )
+        )
+    for lo, hi, alpha, lv in (("lo_95", "hi_95", 0.15, 95), ("lo_80", "hi_80", 0.3, 80)):
+        fig.add_trace(
+            go.Scatter(
+                x=fc["ds"].tolist() + fc["ds"].tolist()[::-1],
+                y=fc[hi].tolist() + fc[lo].tolist()[::-1],
+                fill="toself",
+                fillcolor=f"rgba(230,159,0,{alpha})",
+                line={"width": 0},
+                name=f"{lv}% interval",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=fc["ds"].tolist(),
+            y=fc["yhat"].tolist(),
+            name="Forecast",
+            line={"color": OKABE_ITO[1], "dash": "dash"},
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="Month",
+        yaxis_title="Incidents per month",
+        template="plotly_white",
+        height=400,
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def forecast_png(history, fc, excluded, title: str):
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.plot(history["ds"], history["y"], color=OKABE_ITO[0], label="Reported (used)")
+    if len(excluded):
+        ax.scatter(
+            excluded["ds"],
+            excluded["y"],
+            color=FLAG_COLOUR,
+            marker="x",
+            label="Not used (incomplete)",
+        )
+    ax.fill_between(
+        fc["ds"], fc["lo_95"], fc["hi_95"], color=OKABE_ITO[1], alpha=0.2, label="95% interval"
+    )
+    ax.fill_between(
+        fc["ds"], fc["lo_80"], fc["hi_80"], color=OKABE_ITO[1], alpha=0.35, label="80% interval"
+    )
+    ax.plot(fc["ds"], fc["yhat"], color=OKABE_ITO[1], ls="--", label="Forecast")
+    ax.set_title(title)
+    ax.set_xlabel("Month")
+    ax.set_ylabel("Incidents per month")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
 
 
 def step_forecast(ctx: Context, results: dict) -> dict:
-    return not_available("forecast", "Forecasting")
+    """Monthly forecasts for the city, each area and each crime category, with backtests."""
+    panel_mod = part("panel", "build")
+    engine = part("forecast.engine", "forecast")
+    backtest = part("forecast.backtest", "backtest")
+    metrics = part("forecast.metrics", "summary")
+    if not all((panel_mod, engine, backtest, metrics)):
+        return not_available("forecast", "Forecasting")
+    opts = ctx.options
+    levels = ("city", "area", "category") + (("area_category",) if opts["full"] else ())
+    with Store(ctx.store, read_only=True) as st:
+        built = [panel_mod.build(st, lv, "MS") for lv in levels]
+    train = pd.concat([b[0] for b in built], ignore_index=True)
+    excluded = pd.concat([b[1] for b in built], ignore_index=True)
+    models = tuple(opts.get("models") or (DEMO_MODELS if opts["demo"] else FORECAST_MODELS))
+    common = {"models": models, "freq": "MS", "seed": opts["seed"], "backend": opts["backend"]}
+    # backtest one year ahead per window; forecast the full horizon (24 months: 2024-2025 on
+    # the LAPD data, whose last complete month is before the NIBRS break)
+    cv, bt_err = backtest.backtest(train, horizon=12, windows=opts["windows"], **common)
+    fc, fc_err = engine.forecast(train, horizon=opts["horizon"], **common)
+    scores = metrics.summary(cv, train, "MS") if len(cv) else pd.DataFrame()
+    fc.to_csv(ctx.out / "forecasts.csv", index=False)
+    cv.to_csv(ctx.out / "backtest.csv", index=False)
+    ctx.files += ["forecasts.csv", "backtest.csv"]
+    errors = pd.concat([bt_err.assign(stage="backtest"), fc_err.assign(stage="forecast")])
+    tables = {}
+    if len(scores):
+        tables["backtest_scores"] = scores.round(4)
+        best = best_models(scores)
+    else:
+        best = pd.DataFrame({"unique_id": fc["unique_id"].unique(), "model": models[0]})
+    chosen = fc.merge(best[["unique_id", "model"]], on=["unique_id", "model"])
+    tables["forecast_chosen"] = chosen.round(2)
+    if len(errors):
+        tables["forecast_errors"] = errors
+    for name, df in tables.items():
+        ctx.table(name, df)
+    summary = forecast_summary(chosen, train, best, models)
+    summary["series"] = int(train["unique_id"].nunique())
+    figs = []
+    city = chosen[chosen["unique_id"] == "city"]
+    if len(city):
+        hist = train[train["unique_id"] == "city"]
+        exc = excluded[excluded["unique_id"] == "city"]
+        model = best.loc[best["unique_id"] == "city", "model"].iloc[0]
+        title = f"Citywide forecast ({model}, chosen by backtest)"
+        png = ctx.png("forecast_city", forecast_png(hist, city, exc, title))
+        figs.append(
+            figure(
+                title,
+                "Dashed: forecast; shaded: 80% and 95% intervals. Crosses: "
+                "recent months not used for training (incomplete).",
+                plotly=forecast_plot(hist, city, exc, title),
+                png=png,
+                fid="fc-city",
+            )
+        )
+    cols = ["unique_id", "model", "mae", "mase", "wape", "coverage_80", "coverage_95", "skill"]
+    cols += ["beats_baselines"]
+    scores_city = scores[scores["unique_id"] == "city"] if len(scores) else scores
+    show = {"forecast_city_scores": scores_city[cols].round(3)} if len(scores_city) else {}
+    for name, df in show.items():
+        ctx.table(name, df)
+    tables.update(show)
+    return {
+        "status": "computed",
+        "note": f"{train['unique_id'].nunique()} series x {len(models)} models",
+        "files": ctx.take_files(),
+        "tables": tables,
+        "show_tables": [*show, "forecast_errors"],
+        "figures": figs,
+        "summary": summary,
+    }

@@ -103,7 +103,89 @@ def executive_summary(info: dict, completeness: pd.DataFrame, results: dict) -> 
     for step in ("forecast", "hotspots", "eda"):
         res = results.get(step, {})
         for bullet in res.get("summary", {}).get("bullets", []):
-            s.add(*[s.num(**seg) if isinstance(seg, dict) else seg for seg in bullet])
+            s.add(*[s.num(**x) if isinstance(x, dict) else x for x in bullet])
         if res.get("status") == "not available":
             s.add(res["note"] + ".")
     return s
+
+
+def seg(key: str, value, label: str, fmt: str = "{:,.0f}") -> dict:
+    """A number in a step's bullet (rendered and recorded by `executive_summary`)."""
+    return {"key": key, "value": value, "label": label, "fmt": fmt}
+
+
+def forecast_summary(chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFrame, models) -> dict:
+    """Bullets and warnings from the chosen forecast of each series (pure)."""
+    from crimecast import schema
+
+    bullets, warnings = [], []
+    city = chosen[chosen["unique_id"] == "city"].sort_values("ds")
+    if len(city):
+        model = city["model"].iloc[0]
+        parts = [f"The citywide forecast ({model}, the model with the best backtest) expects "]
+        years = city.assign(year=city["ds"].dt.year).groupby("year")
+        for i, (year, g) in enumerate(years):
+            n = len(g)
+            span = f"{year}" if n == 12 else f"{n} months of {year}"
+            parts += [
+                ("; " if i else ""),
+                seg(f"fc_city_{year}_total", round(float(g["yhat"].sum())), f"forecast {span}"),
+                f" incidents in {span} (a typical month between ",
+                seg(f"fc_city_{year}_lo80", round(float(g["lo_80"].mean())), "mean 80% low"),
+                " and ",
+                seg(f"fc_city_{year}_hi80", round(float(g["hi_80"].mean())), "mean 80% high"),
+                " at 80%)",
+            ]
+        parts.append(".")
+        bullets.append(parts)
+        top = city.nlargest(3, "yhat").sort_values("ds")
+        risk = ["The highest-risk months ahead, citywide, are "]
+        for i, r in enumerate(top.itertuples()):
+            risk += [
+                ", " if i else "",
+                seg(f"fc_peak_{i + 1}_month", r.ds.strftime("%B %Y"), "peak month"),
+                " (",
+                seg(f"fc_peak_{i + 1}_yhat", round(float(r.yhat)), "peak month forecast"),
+                ")",
+            ]
+        bullets.append([*risk, "."])
+    areas = chosen[
+        chosen["unique_id"].str.startswith("area:") & ~chosen["unique_id"].str.contains(r"\|")
+    ]
+    if len(areas):
+        first12 = areas.sort_values("ds").groupby("unique_id").head(12)
+        tot = first12.groupby("unique_id")["yhat"].sum().reset_index()
+        tot["area_id"] = tot["unique_id"].str.removeprefix("area:").map(schema.area_id_for_name)
+        tot["per_100k"] = tot["yhat"] / tot["area_id"].map(schema.AREA_POPULATION) * 100_000
+        top = tot.nlargest(3, "per_100k")
+        line = ["Highest forecast rates over the next 12 months (per 100,000 residents): "]
+        for i, r in enumerate(top.itertuples()):
+            line += [
+                ", " if i else "",
+                seg(f"fc_area_{i + 1}", r.unique_id.removeprefix("area:"), "high-rate area"),
+                " (",
+                seg(f"fc_area_{i + 1}_per100k", round(float(r.per_100k), 1), "per 100k", "{:,.1f}"),
+                ")",
+            ]
+        bullets.append([*line, "."])
+    if "warnings" in best.columns:
+        warned = best[best["warnings"].fillna("") != ""]
+        # the city first, then at most a few others; the full list is in the scores table
+        warned = pd.concat(
+            [warned[warned["unique_id"] == "city"], warned[warned["unique_id"] != "city"]]
+        )
+        for r in warned.head(4).itertuples():
+            warnings.append(f"{r.unique_id} ({r.model}): {r.warnings}.")
+        if len(warned) > 4:
+            warnings.append(
+                f"{len(warned)} of {len(best)} series carry reliability warnings for their chosen "
+                "model; every series and model is in tables/backtest_scores.csv."
+            )
+        beaten = best[best["model"].isin(("naive", "seasonal_naive"))]
+        if len(beaten):
+            warnings.insert(
+                0,
+                f"For {len(beaten)} of {len(best)} series no model beat the simple baselines in "
+                "the backtest; their forecasts are the seasonal naive or naive ones.",
+            )
+    return {"bullets": bullets, "warnings": warnings, "models": list(models)}

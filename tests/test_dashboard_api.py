@@ -1,0 +1,187 @@
+"""The dashboard's /api/ endpoints on a real DuckDB snapshot of a simulated store: answers that
+match independent counts, and bad parameters answered with HTTP 400 and a message (never 500)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crimecast.filters import Filters
+from crimecast.store import Store
+
+pytest.importorskip("dash")
+
+
+@pytest.fixture(scope="module")
+def app(sim_store):
+    from crimecast.dashboard.app import create_app
+
+    return create_app(sim_store)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def incidents(sim_store):
+    with Store(sim_store, read_only=True) as st:
+        return st.incidents()
+
+
+def test_health(client, incidents):
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "ok"
+    assert body["incidents"] == len(incidents)
+    assert body["simulated"] is True
+    assert body["forecasts"] is False  # no run directory given
+
+
+def test_series_matches_an_independent_count(client, incidents):
+    r = client.get(
+        "/api/series?freq=MS&area=Central&area=12&category=burglary,robbery"
+        "&from=2020-01-01&to=2021-06-30&sex=Female"
+    )
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    f = Filters.build(
+        date_from="2020-01-01",
+        date_to="2021-06-30",
+        areas=["1", "12"],
+        categories=["burglary", "robbery"],
+        victim_sex=["Female"],
+    )
+    expect = f.apply(incidents)
+    assert body["total"] == len(expect) > 0
+    months = expect["occurred_date"].astype("datetime64[ns]").dt.to_period("M")
+    by_month = months.value_counts()
+    got = {d["ds"][:7]: d["y"] for d in body["data"]}
+    for period, n in by_month.items():
+        assert got[str(period)] == n
+    assert body["filters"]["areas"] == [1, 12]
+    assert body["simulated"] is True
+
+
+def test_premise_weapon_and_age_filters(client, incidents):
+    premise = incidents["premise_desc"].value_counts().index[0]
+    weapon = incidents["weapon_desc"].value_counts().index[0]
+    r = client.get(
+        "/api/series",
+        query_string=[("premise", premise), ("weapon", weapon), ("age_band", "25-34"), ("freq", "W")],
+    )
+    assert r.status_code == 200, r.get_data(as_text=True)
+    f = Filters.build(premises=[premise], weapons=[weapon], age_bands=["25-34"])
+    assert r.get_json()["total"] == len(f.apply(incidents)) > 0
+
+
+def test_areas_heatmap_top_and_options(client, incidents):
+    areas = client.get("/api/areas?category=vandalism").get_json()
+    van = incidents[incidents["crime_category"] == "vandalism"]
+    assert areas["total"] == len(van)
+    central = next(a for a in areas["data"] if a["area_id"] == 1)
+    assert central["incidents"] == int((van["area_id"] == 1).sum())
+    assert central["per_100k"] == pytest.approx(central["incidents"] / 81_500 * 1e5, abs=0.06)
+    heat = client.get("/api/heatmap?area=Harbor").get_json()
+    assert len(heat["data"]) == 7 and all(len(r) == 24 for r in heat["data"])
+    harbor = incidents[(incidents["area_id"] == 5) & incidents["hour"].notna()]
+    assert sum(map(sum, heat["data"])) == len(harbor)
+    top = client.get("/api/top?by=weapon&n=3").get_json()["data"]
+    assert len(top) == 3
+    assert top[0]["incidents"] == int(incidents["weapon_desc"].value_counts().iloc[0])
+    opts = client.get("/api/options").get_json()
+    assert opts["categories"] and opts["premises"] and opts["age_bands"][0] == "0-17"
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("area=99", "unknown area '99'"),
+        ("area=Atlantis", "unknown area"),
+        ("from=2020-13-45", "is not a date"),
+        ("from=yesterday", "is not a date"),
+        ("from=2021-01-01&to=2020-01-01", "is after"),
+        ("from=2020-01-01&from=2021-01-01", "given 2 times"),
+        ("category=robbery'); DROP TABLE inc; --", "unknown crime category"),
+        ("category=1 OR 1=1", "unknown crime category"),
+        ("sex=Robot", "unknown victim sex"),
+        ("descent=Martian", "unknown victim descent"),
+        ("age_band=200-300", "unknown age band"),
+        ("premise=' OR ''='", "unknown premise"),
+        ("weapon=%00", "control characters"),
+        ("area=" + "x" * 500, "is not a valid area"),
+        ("freq=Y", "freq='Y' is not one of"),
+        ("colour=red", "unknown parameter"),
+        ("class=evil", "unknown crime class"),
+    ],
+)
+def test_bad_series_parameters_are_400_with_a_message(client, query, needle):
+    r = client.get("/api/series?" + query)
+    assert r.status_code == 400, (query, r.status_code, r.get_data(as_text=True))
+    body = r.get_json()
+    assert needle in body["error"], body
+    assert "hint" in body
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/top?by=victim_name", 400),
+        ("/api/top?n=0", 400),
+        ("/api/top?n=abc", 400),
+        ("/api/top?n=1e9", 400),
+        ("/api/options?x=1", 400),
+        ("/api/download/passwords.txt", 404),
+        ("/api/download/series.csv?area=0", 400),
+        ("/api/nowhere", 404),
+        ("/api/forecast", 404),  # no run directory: a clear 404, not a crash
+    ],
+)
+def test_other_bad_requests_are_json_errors(client, url, status):
+    r = client.get(url)
+    assert r.status_code == status
+    assert r.is_json and r.get_json()["error"]
+
+
+def test_downloads(client, incidents):
+    csv = client.get("/api/download/series.csv?area=Newton&freq=MS")
+    assert csv.status_code == 200
+    assert "attachment" in csv.headers["Content-Disposition"]
+    lines = csv.get_data(as_text=True).strip().splitlines()
+    assert lines[0] == "ds,y"
+    assert sum(int(x.split(",")[1]) for x in lines[1:]) == int((incidents["area_id"] == 13).sum())
+    geo = json.loads(client.get("/api/download/areas.geojson?category=arson").get_data())
+    assert geo["type"] == "FeatureCollection"
+    arson = incidents[incidents["crime_category"] == "arson"]
+    assert sum(f["properties"]["incidents"] for f in geo["features"]) == len(arson)
+    assert all(f["geometry"]["type"] == "Point" for f in geo["features"])
+    png = client.get("/api/download/series.png?category=homicide")
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_auth_hook_guards_pages_and_api(sim_store):
+    import flask
+
+    from crimecast.dashboard.app import create_app
+
+    def token_only(request):
+        if request.headers.get("Authorization") != "Bearer s3cret":
+            return flask.Response("authentication required", status=401)
+        return None
+
+    guarded = create_app(sim_store, auth=token_only).server.test_client()
+    assert guarded.get("/api/health").status_code == 401
+    assert guarded.get("/").status_code == 401
+    ok = guarded.get("/api/health", headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 200
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    from crimecast.dashboard.app import create_app
+    from crimecast.errors import StoreError
+
+    with pytest.raises(StoreError, match="no store at"):
+        create_app(tmp_path / "nothing-here")

@@ -1,0 +1,234 @@
+"""The report of a real `crimecast run --demo`: self-contained (no network resource, Plotly inlined
+once, images embedded), its numbers equal the CSV tables, and it says what it must say."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import demo_run
+
+URL_ATTRS = {"src", "href", "srcset", "data", "action", "poster", "background", "formaction"}
+REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+
+
+class Parsed(HTMLParser):
+    """Every tag attribute that can load something, the tables and the summary numbers."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads: list[tuple[str, str, str]] = []  # (tag, attr, value)
+        self.styles: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.nums: dict[str, str] = {}
+        self.scripts = 0
+        self._table = None
+        self._row = None
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for k, v in attrs:
+            if k in URL_ATTRS and v is not None:
+                self.loads.append((tag, k, v))
+            if k == "style" and v:
+                self.styles.append(v)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "style":
+            self._in_style = True
+        if tag == "table" and "data-table" in a:
+            self._table = self.tables.setdefault(a["data-table"], [])
+        if self._table is not None and tag == "tr":
+            self._row = []
+        if self._row is not None and tag == "td":
+            self._row.append(a.get("data-value", ""))
+        if tag == "span" and "data-key" in a:
+            self.nums[a["data-key"]] = a["data-value"]
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+        if tag == "tr" and self._row is not None:
+            if self._row:
+                self._table.append(self._row)
+            self._row = None
+        if tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, data_dir):
+    out, _, _ = demo_run.shared(tmp_path_factory, data_dir)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    parsed = Parsed()
+    parsed.feed(html)
+    return out, html, parsed
+
+
+def test_no_network_resource_is_referenced(demo):
+    _, html, p = demo
+    remote = [x for x in p.loads if REMOTE.match(x[2])]
+    assert not remote, remote
+    for tag, attr, value in p.loads:  # only in-page anchors and embedded data
+        assert value.startswith(("#", "data:")), (tag, attr, value[:80])
+    css = "\n".join(p.styles)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", css, re.I)
+    assert "@import" not in css
+    assert "<link" not in html.lower() and "<iframe" not in html.lower()
+    # the checks above can fail: a planted remote reference is caught
+    bad = Parsed()
+    bad.feed('<img src="https://example.org/x.png"><script src="//cdn.plot.ly/p.js"></script>')
+    assert len([x for x in bad.loads if REMOTE.match(x[2])]) == 2
+
+
+def test_plotly_inlined_once_and_images_embedded(demo):
+    _, html, p = demo
+    assert html.count("* plotly.js v") == 1  # the library's banner: inlined exactly once
+    assert html.count('class="plotly-graph-div"') >= 3
+    imgs = [v for tag, attr, v in p.loads if tag == "img"]
+    assert len(imgs) >= 10 and all(v.startswith("data:image/png;base64,") for v in imgs)
+    assert "@media print" in html
+
+
+def test_opens_offline_in_chromium_without_requests(demo):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out, _, _ = demo
+    requests, errors = [], []
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=demo_run_args())
+        page = b.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto((out / "report.html").as_uri(), wait_until="load")
+        page.wait_for_selector(".plotly-graph-div .main-svg", timeout=20_000)
+        drawn = page.evaluate("document.querySelectorAll('.plotly-graph-div .main-svg').length")
+        b.close()
+    assert drawn >= 3
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert not errors, errors
+
+
+def demo_run_args() -> list[str]:
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+
+
+def _same(shown: str, expected) -> bool:
+    if pd.isna(expected):
+        return shown in ("", "nan", "None", "<NA>")
+    try:
+        return abs(float(shown) - float(expected)) <= 1e-9 * max(1.0, abs(float(expected)))
+    except ValueError:
+        return shown == str(expected) or shown.lower() == str(expected).lower()
+
+
+def test_report_tables_equal_the_csv_tables(demo):
+    out, _, p = demo
+    checked = 0
+    for name, rows in p.tables.items():
+        csv = out / "tables" / f"{name}.csv"
+        if not csv.exists():
+            continue  # ingested_files and steps come from run.json (checked below)
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        assert len(rows) == min(len(df), 15), name
+        for shown, expected in zip(rows, df.itertuples(index=False), strict=False):
+            assert len(shown) == len(expected), name
+            for s, e in zip(shown, expected, strict=True):
+                assert _same(s, e if e != "" else float("nan")), (name, s, e)
+                checked += 1
+    assert checked > 200
+    assert {"incidents_by_source", "delay_by_category", "trend_tests", "division_rates"} <= set(
+        p.tables
+    )
+
+
+def test_summary_numbers_match_the_tables(demo):
+    out, _, p = demo
+    figs = pd.read_csv(out / "tables" / "summary_figures.csv", dtype=str)
+    assert dict(zip(figs["key"], figs["value"], strict=True)) == p.nums
+    run = json.loads((out / "run.json").read_text())
+    n = {k: v for k, v in p.nums.items()}
+    assert int(n["incidents"]) == run["data"]["incidents"]
+    assert int(n["quarantined"]) == run["data"]["quarantined"]
+    assert int(n["simulated"]) == run["data"]["simulated_incidents"]
+
+    comp = pd.read_csv(out / "tables" / "completeness.csv")
+    ok = comp[comp["complete"]]
+    assert int(n["last12_incidents"]) == ok["incidents"].tail(12).sum()
+    assert int(n["prev12_incidents"]) == ok["incidents"].iloc[-24:-12].sum()
+
+    chosen = pd.read_csv(out / "tables" / "forecast_chosen.csv", parse_dates=["ds"])
+    city = chosen[chosen["unique_id"] == "city"]
+    fc = pd.read_csv(out / "forecasts.csv", parse_dates=["ds"])
+    model = city["model"].iloc[0]
+    raw_city = fc[(fc["unique_id"] == "city") & (fc["model"] == model)]
+    for year, g in raw_city.groupby(raw_city["ds"].dt.year):
+        assert int(n[f"fc_city_{year}_total"]) == round(g["yhat"].sum())
+    scores = pd.read_csv(out / "tables" / "backtest_scores.csv")
+    city_scores = scores[scores["unique_id"] == "city"]
+    assert model == city_scores.sort_values("mase")["model"].iloc[0]  # chosen by backtest
+
+    cells = pd.read_csv(out / "tables" / "hotspot_cells.csv")
+    assert float(n["hotspot_1_z"]) == pytest.approx(cells["z"].max(), abs=0.005)
+    assert int(n["hotspot_1_n"]) == cells.sort_values("z")["n"].iloc[-1]
+    assert int(n["hot_cells_99"]) == int((cells["class"] == "hot spot, 99% confidence").sum())
+
+
+def test_sections_banner_and_model_card(demo):
+    _, html, _ = demo
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    assert "SIMULATED DATA" in html and 'id="simulated-banner"' in html
+    for heading in (
+        "Executive summary",
+        "Data and its quality",
+        "Trends and patterns",
+        "Maps and hotspots",
+        "Forecasts and how far to trust them",
+        "Model card",
+    ):
+        assert heading in html
+    for phrase in (
+        "NIBRS",
+        "reporting lag",
+        "Excluded from model training",
+        "never used to predict anything",
+        "not for decisions about individuals",
+        "reflects policing",
+        "seasonal naive",
+    ):
+        assert phrase in text, phrase
+
+
+def test_a_missing_part_is_said_not_faked(tmp_path, demo):
+    """A part that is not installed renders as 'not available', never as made-up content."""
+    from crimecast.report import build, steps
+
+    out, _, _ = demo
+    (tmp_path / "tables").mkdir()
+    info = json.loads((out / "run.json").read_text())
+    ctx = steps.Context(
+        out=tmp_path,
+        store=Path(info["store"]),
+        info={
+            **info["data"],
+            "simulated": info["data"]["simulated_incidents"],
+            "months": [],
+        },
+        completeness=pd.read_csv(out / "tables" / "completeness.csv"),
+        options={},
+    )
+    results = {s: steps.not_available(s, s.capitalize()) for s in ("eda", "spatial", "forecast")}
+    results["hotspots"] = results.pop("spatial")
+    html = build.render(ctx, results, {**info, "steps": {}})
+    assert html.count("is not available") >= 3
+    assert "crimecast.forecast is not installed" in html
+    assert steps.part("no_such_part") is None
