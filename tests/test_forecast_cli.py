@@ -91,6 +91,12 @@ def test_forecast_on_the_store_defaults_to_24_months_after_the_last_complete_one
     assert np.allclose(areas.groupby("ds")["yhat"].sum().reindex(city.index), city)
     assert "kept out of training" in result.output and "NIBRS" in result.output
     assert "incoherence" in result.output
+    peaks = pd.read_csv(tmp_path / "store_fc_peaks.csv")
+    assert peaks.groupby("unique_id").size().eq(3).all()
+    exceed = pd.read_csv(tmp_path / "store_fc_exceed.csv")
+    assert len(exceed) == 22 and exceed["prob_exceed"].between(0, 1).all()
+    wh = pd.read_csv(tmp_path / "store_fc_weekday_hour.csv")
+    assert len(wh) == 21 * 7 * 24
 
 
 def test_backtest_on_the_store(store_path, tmp_path):

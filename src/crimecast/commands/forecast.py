@@ -164,6 +164,43 @@ def forecast_cmd(
         f"{h} periods from {fc['ds'].min():%Y-%m-%d}) to {path}",
         highlight=False,
     )
+    _write_risk(fc, df, freq, chosen, path, None if input_ is not None else (store, filters))
+
+
+def _write_risk(fc, history, freq, chosen, path: Path, store_and_filters) -> None:
+    """High-risk periods beside the forecast: peaks, P(next year > last year), weekday x hour."""
+    from crimecast.forecast import risk
+
+    model = "auto" if "auto" in chosen else chosen[0]
+    peaks = risk.peak_periods(fc, model, top=3)
+    peaks.to_csv(path.with_name(path.stem + "_peaks.csv"), index=False, date_format="%Y-%m-%d")
+    exceed = risk.prob_exceed(fc, history, freq, model, seed=config.get_int("seed"))
+    exceed.to_csv(path.with_name(path.stem + "_exceed.csv"), index=False)
+    if len(exceed):
+        t = Table(title=f"next 12 months vs last 12 ({model})")
+        for c in ("series", "last 12", "next 12 (median)", "80% range", "P(higher)"):
+            t.add_column(c, justify="left" if c == "series" else "right")
+        for _, r in exceed.head(25).iterrows():
+            t.add_row(
+                r["unique_id"], f"{r['last_12']:,.0f}", f"{r['next_12_median']:,.0f}",
+                f"{r['next_12_lo_80']:,.0f}-{r['next_12_hi_80']:,.0f}", f"{r['prob_exceed']:.0%}",
+            )  # fmt: skip
+        console.print(t)
+    written = ["_peaks", "_exceed"]
+    if store_and_filters is not None:
+        from crimecast.store import Store
+
+        store, filters = store_and_filters
+        with Store(store, read_only=True) as st:
+            counts = panel.weekday_hour_counts(st, filters)
+        if len(counts):
+            risk.weekday_hour(counts).to_csv(
+                path.with_name(path.stem + "_weekday_hour.csv"), index=False
+            )
+            written.append("_weekday_hour")
+    console.print(
+        "high-risk tables: " + ", ".join(path.stem + w + ".csv" for w in written), highlight=False
+    )
 
 
 def _reconcile(fc: pd.DataFrame, level: str, method: str) -> pd.DataFrame:
