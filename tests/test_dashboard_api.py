@@ -71,7 +71,12 @@ def test_premise_weapon_and_age_filters(client, incidents):
     weapon = incidents["weapon_desc"].value_counts().index[0]
     r = client.get(
         "/api/series",
-        query_string=[("premise", premise), ("weapon", weapon), ("age_band", "25-34"), ("freq", "W")],
+        query_string=[
+            ("premise", premise),
+            ("weapon", weapon),
+            ("age_band", "25-34"),
+            ("freq", "W"),
+        ],
     )
     assert r.status_code == 200, r.get_data(as_text=True)
     f = Filters.build(premises=[premise], weapons=[weapon], age_bands=["25-34"])
