@@ -259,3 +259,26 @@ def test_divisions_geojson_round_trips(divisions):
     assert props[2]["incidents"] == 20 and props[3]["incidents"] is None
     back = shapely.geometry.shape(gj["features"][0]["geometry"])
     assert back.equals_exact(divisions["geometry"].iat[0], 1e-9)
+
+
+def test_an_arcgis_error_reply_and_a_damaged_cache(tmp_path, geohub):
+    server, _, url = _serve(b'{"error": {"code": 400, "message": "Invalid URL"}}')
+    try:
+        with pytest.raises(NetworkError, match="did not return usable division boundaries"):
+            boundaries.fetch_divisions(url, tmp_path / "d.geojson", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # a truncated cache file is replaced by a fresh download, with a warning
+    cache = tmp_path / "geo" / "lapd_divisions.geojson"
+    cache.parent.mkdir()
+    cache.write_text('{"type": "FeatureCollection", "features": [')
+    server, handler, url = _serve(geohub.read_bytes())
+    try:
+        frame, warns, origin = boundaries.fetch_divisions(url, cache, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.hits == 1 and len(frame) == 21 and "downloaded" in origin
+    assert any("cached boundaries were unusable" in w for w in warns)
+    assert len(boundaries.read_divisions(cache)[0]) == 21

@@ -182,9 +182,13 @@ def fetch_divisions(
     telling the user to pass a file.
     """
     cache = Path(cache)
+    stale: list[str] = []
     if cache.exists():
-        divisions, warns = read_divisions(cache)
-        return divisions, warns, f"cache {cache}"
+        try:
+            divisions, warns = read_divisions(cache)
+            return divisions, warns, f"cache {cache}"
+        except InputFileError as exc:  # a damaged cache: fetch again rather than fail
+            stale.append(f"the cached boundaries were unusable ({exc.message}); downloading again")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (a setting)
             body = resp.read()
@@ -201,12 +205,18 @@ def fetch_divisions(
             f"{url} did not return GeoJSON ({body[:80]!r})",
             hint="pass a boundary file with --boundaries FILE, or fix CRIMECAST_BOUNDARIES_URL",
         ) from exc
-    divisions, warns = parse_divisions(data, source=url)  # validate before caching
+    try:
+        divisions, warns = parse_divisions(data, source=url)  # validate before caching
+    except InputFileError as exc:  # e.g. an ArcGIS {"error": ...} reply
+        raise NetworkError(
+            f"{url} did not return usable division boundaries: {exc.message}",
+            hint="pass a boundary file with --boundaries FILE, or fix CRIMECAST_BOUNDARIES_URL",
+        ) from exc
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(body)
     tmp.replace(cache)
-    return divisions, warns, f"downloaded from {url}"
+    return divisions, stale + warns, f"downloaded from {url}"
 
 
 def join_divisions(
