@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crimecast.eda import specs
-from crimecast.eda.specs import EMPTY_MESSAGE, OKABE_ITO, SEQUENTIAL, Spec
+from crimecast.eda.spec import EMPTY_MESSAGE, OKABE_ITO, SEQUENTIAL, Spec, pivot
 
 
 def _colour(spec: Spec, name: str, i: int) -> str:
@@ -27,8 +27,10 @@ def _groups(spec: Spec) -> list[tuple[str, pd.DataFrame, str]]:
     """(trace name, rows, value column) for each trace of a line/bar/scatter spec."""
     d = spec.data
     if spec.color:
-        return [(str(k), g, spec.y[0] if spec.kind != "hbar" else spec.x)
-                for k, g in d.groupby(spec.color, sort=False)]  # fmt: skip
+        return [
+            (str(k), g, spec.y[0] if spec.kind != "hbar" else spec.x)
+            for k, g in d.groupby(spec.color, sort=False)
+        ]
     if spec.kind == "hbar":
         return [(spec.x_title, d, spec.x)]
     return [(spec.labels.get(c, c), d, c) for c in spec.y]
@@ -51,8 +53,15 @@ def render(spec: Spec) -> go.Figure:
         colorway=list(OKABE_ITO),
     )
     if spec.empty:
-        fig.add_annotation(text=EMPTY_MESSAGE, x=0.5, y=0.5, xref="paper", yref="paper",
-                           showarrow=False, font={"size": 14})  # fmt: skip
+        fig.add_annotation(
+            text=EMPTY_MESSAGE,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"size": 14},
+        )
         fig.update_xaxes(visible=True, showticklabels=False)
         fig.update_yaxes(visible=True, showticklabels=False)
         return fig
@@ -63,9 +72,16 @@ def render(spec: Spec) -> go.Figure:
     else:
         _traces(fig, spec)
     for x0, x1, label in spec.flags:
-        fig.add_vrect(x0=x0, x1=x1, fillcolor="#777777", opacity=0.18, line_width=0,
-                      annotation_text=label, annotation_position="top left",
-                      annotation_font_size=10)  # fmt: skip
+        fig.add_vrect(
+            x0=x0,
+            x1=x1,
+            fillcolor="#777777",
+            opacity=0.18,
+            line_width=0,
+            annotation_text=label,
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
     return fig
 
 
@@ -77,24 +93,48 @@ def _traces(fig: go.Figure, spec: Spec) -> None:
             continue  # an all-NaN trace (e.g. a moving average longer than the series)
         colour = _colour(spec, name, i)
         if spec.kind == "line":
-            fig.add_trace(go.Scatter(
-                x=g[spec.x], y=values, name=name, mode="lines" if len(g) > 1 else "markers",
-                line={"color": colour, "dash": "dash" if col in spec.dashed else "solid",
-                      "width": 1.4 if col in spec.dashed else 2}))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=g[spec.x],
+                    y=values,
+                    name=name,
+                    mode="lines" if len(g) > 1 else "markers",
+                    line={
+                        "color": colour,
+                        "dash": "dash" if col in spec.dashed else "solid",
+                        "width": 1.4 if col in spec.dashed else 2,
+                    },
+                )
+            )
             continue
         err = None
         if spec.lo and spec.hi:
-            err = {"type": "data", "symmetric": False, "color": "#444444",
-                   "array": (g[spec.hi] - values).clip(lower=0).fillna(0),
-                   "arrayminus": (values - g[spec.lo]).clip(lower=0).fillna(0)}  # fmt: skip
+            err = {
+                "type": "data",
+                "symmetric": False,
+                "color": "#444444",
+                "array": (g[spec.hi] - values).clip(lower=0).fillna(0),
+                "arrayminus": (values - g[spec.lo]).clip(lower=0).fillna(0),
+            }
         if horizontal:
-            fig.add_trace(go.Bar(x=values, y=g[spec.y[0]].astype(str), orientation="h",
-                                 name=name, marker_color=colour, error_x=err))  # fmt: skip
+            fig.add_trace(
+                go.Bar(
+                    x=values,
+                    y=g[spec.y[0]].astype(str),
+                    orientation="h",
+                    name=name,
+                    marker_color=colour,
+                    error_x=err,
+                )
+            )
         else:
-            fig.add_trace(go.Bar(x=g[spec.x], y=values, name=name, marker_color=colour,
-                                 error_y=err))  # fmt: skip
-    fig.update_layout(barmode="stack" if spec.stacked else "group",
-                      showlegend=bool(spec.color) or len(fig.data) > 1)  # fmt: skip
+            fig.add_trace(
+                go.Bar(x=g[spec.x], y=values, name=name, marker_color=colour, error_y=err)
+            )
+    fig.update_layout(
+        barmode="stack" if spec.stacked else "group",
+        showlegend=bool(spec.color) or len(fig.data) > 1,
+    )
     axis = fig.update_xaxes if horizontal else fig.update_yaxes
     if spec.percent:
         axis(tickformat=".0%")
@@ -105,23 +145,39 @@ def _traces(fig: go.Figure, spec: Spec) -> None:
 
 
 def _heatmap(fig: go.Figure, spec: Spec) -> None:
-    p = specs.pivot(spec)
-    fig.add_trace(go.Heatmap(
-        z=p.to_numpy(dtype=float), x=list(p.columns), y=list(p.index), colorscale=SEQUENTIAL,
-        colorbar={"title": {"text": "share" if spec.percent else spec.z.replace("_", " ")},
-                  "tickformat": ".0%" if spec.percent else ""},
-        hovertemplate="%{y} · %{x}: %{z" + (":.1%" if spec.percent else ":,.1f") + "}<extra></extra>"))  # fmt: skip
+    p = pivot(spec)
+    fig.add_trace(
+        go.Heatmap(
+            z=p.to_numpy(dtype=float),
+            x=list(p.columns),
+            y=list(p.index),
+            colorscale=SEQUENTIAL,
+            colorbar={
+                "title": {"text": "share" if spec.percent else spec.z.replace("_", " ")},
+                "tickformat": ".0%" if spec.percent else "",
+            },
+            hovertemplate="%{y} · %{x}: %{z"
+            + (":.1%" if spec.percent else ":,.1f")
+            + "}<extra></extra>",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=max(420, 24 * len(p.index) + 180))
 
 
 def _scatter(fig: go.Figure, spec: Spec) -> None:
     for i, (name, g) in enumerate(spec.data.groupby(spec.color, sort=True)):
-        fig.add_trace(go.Scatter(
-            x=g[spec.x], y=g[spec.y[0]], name=str(name),
-            mode="markers+text" if spec.text else "markers",
-            text=g[spec.text] if spec.text else None, textposition="top center",
-            marker={"color": _colour(spec, str(name), i), "size": 10 if spec.text else 6}))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=g[spec.x],
+                y=g[spec.y[0]],
+                name=str(name),
+                mode="markers+text" if spec.text else "markers",
+                text=g[spec.text] if spec.text else None,
+                textposition="top center",
+                marker={"color": _colour(spec, str(name), i), "size": 10 if spec.text else 6},
+            )
+        )
 
 
 # --- one function per figure: figures.<name>(tables...) for every builder in specs.BUILDERS ------

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crimecast.eda import specs
-from crimecast.eda.specs import EMPTY_MESSAGE, OKABE_ITO, SEQUENTIAL, Spec
+from crimecast.eda.spec import EMPTY_MESSAGE, OKABE_ITO, SEQUENTIAL, Spec, pivot
 
 WIDTH, HEIGHT, DPI = 1100, 620, 100
 
@@ -66,8 +66,16 @@ def _flags(ax, spec: Spec) -> None:
         ax.axvspan(x0, x1, color="#777777", alpha=0.18, lw=0, hatch="//")
         y = 0.97 - 0.06 * (i % 3)
         # written just left of the band, so a band at the right edge keeps its label on the page
-        ax.text(x0, y, label + " \u2192 ", transform=ax.get_xaxis_transform(), fontsize=7,
-                va="top", ha="right", color="#333333")  # fmt: skip
+        ax.text(
+            x0,
+            y,
+            label + " \u2192 ",
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+            va="top",
+            ha="right",
+            color="#333333",
+        )
 
 
 def _percent(axis) -> None:
@@ -89,10 +97,16 @@ def _traces(ax, spec: Spec) -> None:
                 if not np.isfinite(y).any():
                     continue
                 label = name or spec.labels.get(col, col)
-                ax.plot(pd.to_datetime(g[spec.x]) if "month" in spec.x or spec.x in ("date", "week")
-                        else g[spec.x], y, label=label, color=_colour(spec, label, i),
-                        ls="--" if col in spec.dashed else "-",
-                        lw=1.2 if col in spec.dashed else 1.8)  # fmt: skip
+                ax.plot(
+                    pd.to_datetime(g[spec.x])
+                    if "month" in spec.x or spec.x in ("date", "week")
+                    else g[spec.x],
+                    y,
+                    label=label,
+                    color=_colour(spec, label, i),
+                    ls="--" if col in spec.dashed else "-",
+                    lw=1.2 if col in spec.dashed else 1.8,
+                )
                 i += 1
         if spec.percent:
             _percent(ax.yaxis)
@@ -143,11 +157,27 @@ def _bars(ax, spec: Spec, groups) -> None:
             err = np.vstack([lo, hi])
         kw = {"color": _colour(spec, name, i), "label": name or None}
         if horizontal:
-            ax.barh(at, vals, height=width, left=base if spec.stacked else None, xerr=err,
-                    ecolor="#444444", capsize=2, **kw)  # fmt: skip
+            ax.barh(
+                at,
+                vals,
+                height=width,
+                left=base if spec.stacked else None,
+                xerr=err,
+                ecolor="#444444",
+                capsize=2,
+                **kw,
+            )
         else:
-            ax.bar(at, vals, width=width, bottom=base if spec.stacked else None, yerr=err,
-                   ecolor="#444444", capsize=2, **kw)  # fmt: skip
+            ax.bar(
+                at,
+                vals,
+                width=width,
+                bottom=base if spec.stacked else None,
+                yerr=err,
+                ecolor="#444444",
+                capsize=2,
+                **kw,
+            )
         if spec.stacked:
             base = base + vals
     labels = [c[:38] for c in cats]
@@ -166,10 +196,11 @@ def _bars(ax, spec: Spec, groups) -> None:
 
 
 def _heatmap(fig, ax, spec: Spec) -> None:
-    p = specs.pivot(spec)
+    p = pivot(spec)
     im = ax.imshow(p.to_numpy(dtype=float), aspect="auto", cmap=SEQUENTIAL)
-    ax.set_xticks(range(len(p.columns)), [str(c)[:20] for c in p.columns], fontsize=7, rotation=45,
-                  ha="right")  # fmt: skip
+    ax.set_xticks(
+        range(len(p.columns)), [str(c)[:20] for c in p.columns], fontsize=7, rotation=45, ha="right"
+    )
     ax.set_yticks(range(len(p.index)), [str(r)[:32] for r in p.index], fontsize=7)
     bar = fig.colorbar(im, ax=ax)
     bar.set_label("share" if spec.percent else spec.z.replace("_", " "))
@@ -179,8 +210,13 @@ def _heatmap(fig, ax, spec: Spec) -> None:
 
 def _scatter(ax, spec: Spec) -> None:
     for i, (name, g) in enumerate(spec.data.groupby(spec.color, sort=True)):
-        ax.scatter(g[spec.x], g[spec.y[0]], color=_colour(spec, str(name), i), label=str(name),
-                   s=40 if spec.text else 12)  # fmt: skip
+        ax.scatter(
+            g[spec.x],
+            g[spec.y[0]],
+            color=_colour(spec, str(name), i),
+            label=str(name),
+            s=40 if spec.text else 12,
+        )
         if spec.text:
             for x, y, t in zip(g[spec.x], g[spec.y[0]], g[spec.text], strict=True):
                 ax.annotate(str(t), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")

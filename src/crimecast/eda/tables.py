@@ -44,9 +44,11 @@ def _sum(frame: pd.DataFrame, by: list[str], cols=("incidents",)) -> pd.DataFram
     """Sum count columns of a cube by `by` (missing keys kept as a group)."""
     if frame.empty:
         return pd.DataFrame(
-            {**{b: pd.Series(dtype="float64") for b in by},
-             **{c: pd.Series(dtype="int64") for c in cols}}
-        )  # fmt: skip
+            {
+                **{b: pd.Series(dtype="float64") for b in by},
+                **{c: pd.Series(dtype="int64") for c in cols},
+            }
+        )
     out = frame.groupby(by, dropna=False, sort=True)[list(cols)].sum().reset_index()
     for c in cols:
         out[c] = out[c].astype("int64")
@@ -253,8 +255,10 @@ def by_district(incidents) -> pd.DataFrame:
     )
     out["rpt_dist"] = out["rpt_dist"].astype("Int64")
     out["area_id"] = out["area_id"].astype("Int64")
-    out["area_name"] = [schema.AREAS.get(int(a), NOT_RECORDED) if pd.notna(a) else NOT_RECORDED
-                        for a in out["area_id"]]  # fmt: skip
+    out["area_name"] = [
+        schema.AREAS.get(int(a), NOT_RECORDED) if pd.notna(a) else NOT_RECORDED
+        for a in out["area_id"]
+    ]
     return _with_share(out)
 
 
