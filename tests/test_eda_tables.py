@@ -234,6 +234,16 @@ def test_a_frame_without_dates_is_refused_with_the_fix():
         tables.prepare(pd.DataFrame({"area_id": [1]}))
 
 
+def test_unknown_columns_are_refused_before_reaching_sql():
+    f = _frame([{"occurred_date": "2023-01-02"}])
+    with pytest.raises(ValueError, match="unknown incident columns"):
+        tables.monthly_by(f, "1; DROP TABLE inc")
+    with pytest.raises(ValueError, match="arrest shares"):
+        tables.arrests(f, "victim_sex")
+    by_sex = tables.monthly_by(f, "victim_sex")  # not in a cube: counted directly
+    assert by_sex["incidents"].sum() == 1 and set(by_sex["victim_sex"]) == {tables.NOT_RECORDED}
+
+
 # --- property tests: filters never add rows; disjoint filters add up --------------------------------
 @pytest.fixture(scope="module")
 def sim_frame(sim_store):

@@ -191,6 +191,9 @@ def monthly_by(incidents, column: str | list[str], completeness=None) -> pd.Data
     frame behind per-group trend lines and trend tests."""
     db = prepare(incidents)
     cols = [column] if isinstance(column, str) else list(column)
+    unknown = set(cols) - set(COLUMNS)
+    if unknown:  # names reach SQL below: only known incident columns
+        raise ValueError(f"unknown incident columns {sorted(unknown)}; choose from {COLUMNS}")
     cube = db.cube("month")
     if set(cols) <= {"area_name", "crime_category", "crime_class"}:
         got = _sum(cube, ["month", *cols])
@@ -427,9 +430,18 @@ def weapon_monthly(incidents, completeness=None) -> pd.DataFrame:
 
 
 # --- status --------------------------------------------------------------------------------------------
+_ARREST_BY = ("crime_category", "crime_class", "area_name")
+
+
+def _check_by(by: str) -> None:
+    if by not in _ARREST_BY:
+        raise ValueError(f"arrest shares are by one of {_ARREST_BY}, not {by!r}")
+
+
 def arrests(incidents, by: str = "crime_category") -> pd.DataFrame:
     """Arrest share (adult or juvenile arrest, statuses AA/JA) per `by` (crime_category,
     crime_class or area_name) and year."""
+    _check_by(by)
     cube = prepare(incidents).cube("month")
     out = _sum(cube.assign(year=cube["month"].dt.year), [by, "year"], ("incidents", "arrests"))
     out["arrest_share"] = out["arrests"] / out["incidents"]
@@ -438,6 +450,7 @@ def arrests(incidents, by: str = "crime_category") -> pd.DataFrame:
 
 def arrest_summary(incidents, by: str = "crime_category") -> pd.DataFrame:
     """Arrest share per `by` (crime_category, crime_class or area_name) over the selection."""
+    _check_by(by)
     out = _sum(prepare(incidents).cube("month"), [by], ("incidents", "arrests"))
     out = out.sort_values("incidents", ascending=False, kind="stable").reset_index(drop=True)
     out["arrest_share"] = out["arrests"] / out["incidents"]
