@@ -56,6 +56,17 @@ def test_forecast_on_a_csv(series_csv, tmp_path):
     assert (fc[["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]] >= 0).all().all()
 
 
+def test_end_sets_the_horizon_and_must_be_after_the_data(series_csv, tmp_path):
+    out = tmp_path / "end.csv"
+    base = ["forecast", "--input", str(series_csv), "--models", "naive", "--n-jobs", "1"]
+    result = runner.invoke(app, [*base, "--end", "2023-03-15", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out, parse_dates=["ds"])
+    assert sorted(fc["ds"].dt.strftime("%Y-%m").unique()) == ["2023-01", "2023-02", "2023-03"]
+    result = runner.invoke(app, [*base, "--end", "2021-01-01", "--out", str(out)])
+    assert result.exit_code != 0 and "not after the last period" in str(result.exception)
+
+
 def test_backtest_on_a_csv_prints_the_summary(series_csv, tmp_path):
     out = tmp_path / "cv.csv"
     args = ["backtest", "--input", str(series_csv), "--freq", "MS", "--horizon", "6"]
