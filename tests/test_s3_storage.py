@@ -149,6 +149,15 @@ def test_write_then_read_publishes_a_version_with_manifest_last(s3):
         assert (read / "parquet/incidents/year=2020/data_0.parquet").read_bytes() == b"A" * 100
 
 
+def test_parquet_url_names_the_visible_version_for_cluster_readers(s3):
+    with storage.open_store(s3["url"], write=True) as work:
+        _write(work, {"parquet/incidents/year=2020/data_0.parquet": b"P"})
+    v = storage.current_version(s3["url"])
+    url = storage.parquet_url(s3["url"])
+    assert url == f"s3a://{s3['bucket']}/store/versions/{v}/parquet/incidents"
+    assert f"store/versions/{v}/parquet/incidents/year=2020/data_0.parquet" in _keys(s3)
+
+
 def test_old_versions_are_pruned(s3, monkeypatch):
     monkeypatch.setenv("CRIMECAST_S3_KEEP_VERSIONS", "2")
     versions = []

@@ -70,6 +70,11 @@ def test_district_level_counts_every_incident(spark, real_store, incidents):
     assert got.set_index(["unique_id", "ds"]).loc[(uid, month), "y"] == want
 
 
+def test_a_store_without_parquet_is_a_clear_message(spark, tmp_path):
+    with pytest.raises(ConfigError, match="no Parquet incidents under"):
+        sb.panel(spark, tmp_path, "area", "W")
+
+
 # -- the same per-series function, the same forecasts ---------------------------------------------
 @pytest.fixture(scope="module")
 def monthly(real_store):

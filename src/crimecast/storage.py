@@ -188,6 +188,16 @@ def current_version(loc: str | Path | Location, s3=None) -> str | None:
     return manifest["version"] if manifest else None
 
 
+def parquet_url(loc: str | Path | Location, s3=None) -> str:
+    """Where a cluster's executors read the visible version's incidents (Hadoop's s3a scheme),
+    so every executor reads the same snapshot without downloading the store to the driver."""
+    loc = parse(loc)
+    manifest = _read_manifest(s3 or client(), loc)
+    if manifest is None:
+        raise StoreError(f"no store at {loc}", hint="publish one first (crimecast ingest)")
+    return f"s3a://{loc.bucket}/{loc.key('versions', manifest['version'], 'parquet', 'incidents')}"
+
+
 # -- local cache --------------------------------------------------------------------------------
 def _cache_root(loc: Location) -> Path:
     base = Path(config.get("s3_cache")).expanduser()

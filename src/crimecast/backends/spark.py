@@ -205,13 +205,15 @@ def panel_frame(spark, parquet_dir, level: str, freq: str, filters: Filters | No
     if freq not in panel_mod.FREQS:
         panel_mod.check_level_freq("city", freq)
     uid = _uid_sql(level)
-    path = Path(parquet_dir)
-    if not path.exists() or not any(path.glob("year=*")):
+    path = str(parquet_dir)
+    # On a cluster the executors read the Parquet where it lives (s3a://bucket/.../versions/V/...,
+    # see docs/scaling.md); a local directory is checked here for a clearer message.
+    if "://" not in path and not any(Path(path).glob("year=*")):
         raise ConfigError(
             f"no Parquet incidents under {path}",
             hint="ingest data into the store first (crimecast ingest / fetch)",
         )
-    spark.read.parquet(str(path)).createOrReplaceTempView("crimecast_incidents")
+    spark.read.parquet(path).createOrReplaceTempView("crimecast_incidents")
     where, params = (filters or Filters()).to_sql()
     counts = spark.sql(
         f"SELECT {uid} AS unique_id, "
