@@ -343,6 +343,18 @@ class Store:
         where, params = (filters or Filters()).to_sql()
         return self.query(f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params)
 
+    def incidents_arrow(self, filters: Filters | None = None, columns: Iterable[str] | None = None):
+        """Like `incidents`, as a pyarrow Table: no Python string objects, several times faster
+        for a million rows (the EDA and report read this way)."""
+        cols = list(columns) if columns else list(schema.INCIDENT_COLUMNS)
+        unknown = set(cols) - set(schema.INCIDENT_COLUMNS)
+        if unknown:
+            raise StoreError(f"unknown incident columns: {sorted(unknown)}")
+        where, params = (filters or Filters()).to_sql()
+        return self.con.execute(
+            f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params
+        ).to_arrow_table()
+
     def count(self, filters: Filters | None = None) -> int:
         where, params = (filters or Filters()).to_sql()
         return self.con.execute(f"SELECT count(*) FROM incidents WHERE {where}", params).fetchall()[
