@@ -14,8 +14,9 @@ Interval methods, per model:
   scaled by sqrt(steps) / sqrt(seasons ahead) (Hyndman & Athanasopoulos, FPP3 5.5).
 - ets: statsmodels ETSModel (additive error, damped additive trend, additive seasonality when
   there are 2 full seasons plus a little), with its exact prediction intervals.
-- croston (SBA) and tsb: point forecasts as in statsforecast's CrostonSBA and TSB; intervals are
-  normal with the in-sample one-step residual RMS growing like simple exponential smoothing's,
+- croston (SBA) and tsb: point forecasts as in statsforecast's CrostonSBA and TSB (alpha 0.1);
+  intervals are normal with the in-sample one-step residual RMS growing like simple exponential
+  smoothing's,
   sd_h = sd_1 * sqrt(1 + (h - 1) * alpha^2).
 """
 
@@ -195,27 +196,18 @@ class ETS(BaseModel):
         return finish(pd.DataFrame(out))
 
 
-def ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
-    """Simple exponential smoothing: (one-step forecast, in-sample one-step forecasts), with the
-    level started at the first value (the same recursion as statsforecast's)."""
-    fitted = np.full(x.size, np.nan)
-    level = float(x[0])
-    for i in range(1, x.size):
-        level = alpha * float(x[i - 1]) + (1 - alpha) * level
-        fitted[i] = level
-    return alpha * float(x[-1]) + (1 - alpha) * level, fitted
-
-
 class _Intermittent(BaseModel):
+    """Shared by Croston and TSB: `_prefix_means(y)[t]` is the forecast made from y[: t + 1],
+    computed in one pass (simple exponential smoothing forecasts obey F_(k+1) = a x_k +
+    (1 - a) F_k with F_1 = x_0, the recursion statsforecast uses), so the in-sample one-step
+    residuals cost O(n)."""
+
     alpha = 0.1
 
     def _fit(self) -> None:
-        self.mean = self._mean(self.y)
-        # one-step residuals of the same rule applied to each prefix (the last 200 suffice and
-        # keep long daily series fast)
-        ts = range(max(1, self.y.size - 200), self.y.size)
-        preds = np.array([self._mean(self.y[:t]) for t in ts])
-        self.sd1 = rms(self.y[list(ts)] - preds) if preds.size else 0.0
+        means = self._prefix_means(self.y)
+        self.mean = float(means[-1])
+        self.sd1 = rms(self.y[1:] - means[:-1]) if self.y.size > 1 else 0.0
 
     def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
         steps = np.arange(h)
@@ -223,19 +215,29 @@ class _Intermittent(BaseModel):
         return finish(normal_bands(np.full(h, self.mean), sd, levels))
 
 
+def _smooth(value: float, prev: float | None, alpha: float) -> float:
+    return value if prev is None else alpha * value + (1 - alpha) * prev
+
+
 class Croston(_Intermittent):
     """Croston's method with the Syntetos-Boylan correction (SBA) for sparse counts."""
 
     alias = "croston"
 
-    def _mean(self, y: np.ndarray) -> float:
-        nz = np.flatnonzero(y)
-        if nz.size == 0:
-            return 0.0
-        demand, _ = ses(y[nz], self.alpha)
-        intervals, _ = ses(np.diff(nz + 1, prepend=0).astype(float), self.alpha)
-        mean = demand / intervals if intervals != 0 else demand
-        return mean * (1 - self.alpha / 2)
+    def _prefix_means(self, y: np.ndarray) -> np.ndarray:
+        a = self.alpha
+        out = np.zeros(y.size)
+        demand = interval = None
+        last = -1  # position of the previous demand (intervals count from before the start)
+        for t, v in enumerate(y):
+            if v != 0:
+                demand = _smooth(float(v), demand, a)
+                interval = _smooth(float(t - last), interval, a)
+                last = t
+            if demand is not None:
+                mean = demand / interval if interval else demand
+                out[t] = mean * (1 - a / 2)
+        return out
 
 
 class TSB(_Intermittent):
@@ -246,12 +248,16 @@ class TSB(_Intermittent):
     alpha_d = 0.1
     alpha_p = 0.1
 
-    def _mean(self, y: np.ndarray) -> float:
-        if not (y > 0).any():
-            return 0.0
-        demand, _ = ses(y[y > 0], self.alpha_d)
-        prob, _ = ses((y != 0).astype(float), self.alpha_p)
-        return demand * prob
+    def _prefix_means(self, y: np.ndarray) -> np.ndarray:
+        out = np.zeros(y.size)
+        demand = prob = None
+        for t, v in enumerate(y):
+            prob = _smooth(float(v != 0), prob, self.alpha_p)
+            if v > 0:
+                demand = _smooth(float(v), demand, self.alpha_d)
+            if demand is not None:
+                out[t] = demand * prob
+        return out
 
 
 def _registry() -> dict[str, type]:
