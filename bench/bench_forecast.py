@@ -43,6 +43,17 @@ def _best(fn, repeat=3) -> float:
     return min(times)
 
 
+def _cpu() -> float:
+    """CPU seconds used by this process and its finished children (the worker processes)."""
+    import resource
+
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _series(n=120, seed=0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2012-01-01", periods=n, freq="MS")
@@ -174,9 +185,9 @@ def default_run(rows: int) -> dict:
             panels = [panel.build(st, lvl, "MS")[0] for lvl in ("city", "area", "category")]
         p = pd.concat(panels, ignore_index=True)
         t_panel = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         fc, cv, errors = backtest.run(p, models=models.ALL_MODELS, horizon=H, freq="MS", windows=3)
-        t_run = time.perf_counter() - t0
+        t_run, c_run = time.perf_counter() - t0, _cpu() - c0
     summ = metrics.summary(cv, p, "MS")
     by_model = summ.groupby("model")[["mase", "skill"]].mean().round(3)
     return {
@@ -186,6 +197,10 @@ def default_run(rows: int) -> dict:
         "ingest_s": round(t_ingest, 1),
         "panel_s": round(t_panel, 2),
         "forecast_and_backtest_s": round(t_run, 1),
+        # CPU seconds of this process and its workers: on 2 free cores the run would take about
+        # half of this (the wall time above depends on what else the shared machine runs)
+        "forecast_and_backtest_cpu_s": round(c_run, 1),
+        "load_avg_1min": round(os.getloadavg()[0], 1),
         "total_s": round(t_panel + t_run, 1),
         "errors": int(len(errors)),
         "mean_mase_by_model": by_model["mase"].to_dict(),
