@@ -224,11 +224,11 @@ def test_cli_json_summary_with_filters(sim_store, geohub, tmp_path, capsys):
     args = ["--store", str(sim_store), "--out", str(tmp_path), "--boundaries", str(geohub)]
     opts = ["--area", "Central", "--area", "6", "--period", "month", "--permutations", "0"]
     with pytest.raises(SystemExit) as exc:
-        main(["hotspots", *args, *opts, "--resolution", "9", "--json"])
+        main(["hotspots", *args, *opts, "--resolution", "7", "--json"])
     assert exc.value.code in (0, None)
     out = capsys.readouterr().out
     summary = json.loads(out[out.index("{") :])
-    assert summary["resolution"] == 9 and summary["period"] == "month"
+    assert summary["resolution"] == 7 and summary["period"] == "month"
     divisions = pd.read_csv(tmp_path / "hotspots" / "divisions.csv").set_index("area_id")
     with Store(sim_store, read_only=True) as st:
         expected = st.query("SELECT count(*) AS n FROM incidents WHERE area_id IN (1, 6)")["n"][0]
@@ -237,4 +237,4 @@ def test_cli_json_summary_with_filters(sim_store, geohub, tmp_path, capsys):
     assert divisions.drop(index=[1, 6])["incidents"].sum() == 0
     gi = pd.read_csv(tmp_path / "hotspots" / "gi_star.csv")
     assert gi["p_sim"].isna().all()  # no permutations asked for
-    assert {h3.get_resolution(c) for c in gi["h3"]} == {9}
+    assert {h3.get_resolution(c) for c in gi["h3"]} == {7}

@@ -72,7 +72,9 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
         written.append(out / name)
 
     def geojson(name: str, data: dict) -> None:
-        _write_json(out / name, data)
+        # compact, and numpy scalars converted only where they occur (layers are large)
+        text = json.dumps(data, separators=(",", ":"), default=_jsonable)
+        (out / name).write_text(text)
         written.append(out / name)
 
     csv("cells.csv", result.cells)

@@ -64,12 +64,22 @@ def fit_self_exciting(y: np.ndarray) -> tuple[float, float]:
     cum = np.cumsum(y, axis=1)
     mean_before = np.zeros_like(y)
     mean_before[:, 1:] = cum[:, :-1] / np.arange(1, t)
+    # log L = sum(y log lam) - sum(lam): the first sum only needs the (few) non-zero counts, and
+    # the second is linear in theta, so each candidate costs O(non-zero cells), not O(cells x T)
+    obs = y[:, 1:]
+    nz = obs > 0
+    yv = obs[nz]
+    mb = mean_before[:, 1:]
+    mv, m_sum = mb[nz], float(mb.sum())
+    eps = 1e-3
     best, best_ll = (0.0, 1.0), -np.inf
     for tau in TAUS:
-        e = _ewma(y, tau)
+        e = _ewma(y, tau)[:, 1:]
+        ev, e_sum = e[nz], float(e.sum())
         for theta in THETAS:
-            lam = (1 - theta) * mean_before[:, 1:] + theta * e[:, 1:] + 1e-3
-            ll = float((y[:, 1:] * np.log(lam) - lam).sum())
+            lam = (1 - theta) * mv + theta * ev + eps
+            total = (1 - theta) * m_sum + theta * e_sum + eps * obs.size
+            ll = float((yv * np.log(lam)).sum()) - total
             if ll > best_ll:
                 best, best_ll = (float(theta), float(tau)), ll
     return best

@@ -78,14 +78,15 @@ def division_rings(divisions: pd.DataFrame | None) -> list[np.ndarray]:
     return [r for g in divisions["geometry"] for r in _rings(g)]
 
 
-def _xy(rings) -> tuple[list, list]:
-    """Rings joined into one coordinate list with None breaks (one trace draws them all)."""
-    xs, ys = [], []
-    for r in rings:
-        # 5 decimals of a degree is about 1 m: plenty for a map, and it halves the HTML
-        xs.extend(np.round(r[:, 0], 5).tolist() + [None])
-        ys.extend(np.round(r[:, 1], 5).tolist() + [None])
-    return xs, ys
+def _xy(rings) -> tuple[np.ndarray, np.ndarray]:
+    """Rings joined into one coordinate array with NaN breaks (one trace draws them all; plotly
+    writes NaN as null, a gap). Arrays, not lists: plotly validates them without a Python loop.
+    5 decimals of a degree is about 1 m: plenty for a map, and it halves the HTML."""
+    if not len(rings):
+        return np.zeros(0), np.zeros(0)
+    gap = np.full((1, 2), np.nan)
+    xy = np.round(np.concatenate([part for r in rings for part in (np.asarray(r), gap)]), 5)
+    return xy[:, 0], xy[:, 1]
 
 
 def quantile_classes(values, k: int = 6) -> tuple[np.ndarray, list[str]]:
@@ -139,7 +140,7 @@ def layer_figure(
             go.Scattermap(lon=xs, lat=ys, **kw) if basemap else go.Scatter(x=xs, y=ys, **kw)
         )
     ox, oy = _xy(division_rings(divisions))
-    if ox:
+    if len(ox):
         kw = dict(
             mode="lines",
             line=dict(color="#333333", width=1),
@@ -302,7 +303,7 @@ def kde_map(surface: pd.DataFrame, divisions=None, bandwidth_m: float = 400.0) -
             )
         )
     ox, oy = _xy(division_rings(divisions))
-    if ox:
+    if len(ox):
         fig.add_trace(
             go.Scatter(x=ox, y=oy, mode="lines", line=dict(color="#333", width=1), name="divisions")
         )
