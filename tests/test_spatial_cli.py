@@ -238,3 +238,41 @@ def test_cli_json_summary_with_filters(sim_store, geohub, tmp_path, capsys):
     gi = pd.read_csv(tmp_path / "hotspots" / "gi_star.csv")
     assert gi["p_sim"].isna().all()  # no permutations asked for
     assert {h3.get_resolution(c) for c in gi["h3"]} == {7}
+
+
+def test_one_quarter_skips_trends_and_forecasts_with_a_note():
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(
+        {
+            "lat": 34.05 + rng.normal(0, 0.01, 500),
+            "lon": -118.25 + rng.normal(0, 0.01, 500),
+            "area_id": 1,
+            "occurred_date": pd.Timestamp("2023-04-01")
+            + pd.to_timedelta(rng.integers(0, 80, 500), unit="D"),
+        }
+    )
+    res = spatial.analyse(frame, None, permutations=99)
+    assert res.emerging is None and res.forecast is None and res.backtest is None
+    assert any("emerging hot spots skipped" in n for n in res.notes)
+    assert any("hotspot forecasts skipped" in n for n in res.notes)
+    assert res.cells["n"].sum() == 500
+
+
+def test_a_bad_boundary_file_is_named(sim_store, tmp_path, capsys):
+    bad = tmp_path / "divisions.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "hotspots",
+                "--store",
+                str(sim_store),
+                "--out",
+                str(tmp_path),
+                "--boundaries",
+                str(bad),
+            ]
+        )
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "no features" in err and "Traceback" not in err
