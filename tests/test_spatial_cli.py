@@ -93,6 +93,8 @@ def test_cli_writes_every_output(cli_run, sim_store):
     assert em["pattern"].str.endswith(("hot spot", "cold spot", "no pattern")).all()
     fc = json.loads((cli_run / "forecast_next.geojson").read_text())
     assert len(fc["features"]) > 0
+    nxt = pd.read_csv(cli_run / "forecast_next.csv")
+    assert set(nxt["period"]) == {str(last + 1)}  # the quarter after the last complete one
 
 
 def test_html_maps_need_no_internet(cli_run):

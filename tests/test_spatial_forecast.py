@@ -156,6 +156,7 @@ def test_forecast_next_flags_recent_hotspots():
     inputs, cells, centre, newer = _synthetic_inputs()
     fc = forecast.forecast_next(inputs, cells)
     assert set(fc["method"]) == set(forecast.METHODS)
+    assert set(fc["period"]) == {"2023Q1"}  # the quarter after the last one (2022Q4)
     for method in forecast.METHODS:
         sel = fc[fc["method"] == method].set_index("h3")
         assert sel.loc[centre, "rank"] == 1

@@ -120,7 +120,7 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
             )
         )
     if best is not None:
-        next_label = "the next " + result.period
+        next_label = str(result.forecast["period"].iat[0])
         figures.append(
             (
                 "forecast",

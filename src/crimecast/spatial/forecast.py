@@ -173,8 +173,9 @@ def forecast_next(
     inputs: Inputs, cells: list[str], methods=METHODS, coverages=COVERAGES
 ) -> pd.DataFrame:
     """Scores for the period after the last one, per cell and method, with flags per coverage:
-    DataFrame[h3, method, score, rank, flagged_1pct, flagged_5pct, ...]."""
+    DataFrame[h3, method, period, score, rank, flagged_1pct, flagged_5pct, ...]."""
     t = inputs.y.shape[1]
+    target = str(inputs.periods[-1] + 1)
     tiebreak = inputs.y.mean(axis=1)
     frames = []
     for method in methods:
@@ -182,7 +183,9 @@ def forecast_next(
         order = np.lexsort((np.arange(len(sc)), -tiebreak, -sc))
         rank = np.empty(len(sc), dtype=np.int64)
         rank[order] = np.arange(1, len(sc) + 1)
-        f = pd.DataFrame({"h3": cells, "method": method, "score": sc, "rank": rank})
+        f = pd.DataFrame(
+            {"h3": cells, "method": method, "period": target, "score": sc, "rank": rank}
+        )
         for cov in coverages:
             f[f"flagged_{cov * 100:g}pct"] = evaluate.top_cells(sc, inputs.areas, cov, tiebreak)
         frames.append(f)
