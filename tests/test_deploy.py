@@ -319,3 +319,16 @@ def test_the_real_dashboard_refuses_requests_without_the_token(real_store):
     assert page.status_code == 200 and b"crimecast" in page.data
     api = client.get("/api/health", headers={"Authorization": f"Bearer {TOKEN}"})
     assert api.status_code == 200 and api.get_json()["incidents"] > 10_000
+
+
+def test_crimecast_settings_never_prints_the_dashboard_token(monkeypatch):
+    from typer.testing import CliRunner
+
+    from crimecast.cli import app
+
+    monkeypatch.setenv("CRIMECAST_DASHBOARD_TOKEN", TOKEN)
+    monkeypatch.setenv("COLUMNS", "400")  # one line per setting, nothing wrapped
+    res = CliRunner().invoke(app, ["settings"])
+    row = next(line for line in res.output.splitlines() if "CRIMECAST_DASHBOARD_TOKEN" in line)
+    assert "(set)" in row
+    assert TOKEN not in res.output and TOKEN[:8] not in res.output

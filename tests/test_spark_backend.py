@@ -111,6 +111,23 @@ def test_backtests_match_the_local_backend(spark, monthly):
     assert list(errors["unique_id"]) == ["area:Broken"]
 
 
+def test_cli_forecast_with_backend_spark_writes_the_same_file(spark, real_store, tmp_path):
+    from typer.testing import CliRunner
+
+    from crimecast.cli import app
+
+    args = ["forecast", "--store", str(real_store), "--level", "area", "--freq", "MS"]
+    args += ["--models", "seasonal_naive", "--horizon", "3", "--from", "2014-01-01"]
+    files = {}
+    for backend in ("local", "spark"):
+        files[backend] = tmp_path / f"{backend}.csv"
+        res = CliRunner().invoke(app, [*args, "--backend", backend, "--out", str(files[backend])])
+        assert res.exit_code == 0, res.output
+    local_fc, spark_fc = (pd.read_csv(files[b]) for b in ("local", "spark"))
+    assert local_fc["unique_id"].nunique() == 21 and len(local_fc) == 21 * 3
+    pd.testing.assert_frame_equal(spark_fc, local_fc)
+
+
 def _summary(group: pd.DataFrame) -> pd.DataFrame:
     """A per-group function that raises for one group, in the middle of the others."""
     uid = group["unique_id"].iloc[0]

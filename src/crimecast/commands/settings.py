@@ -15,7 +15,11 @@ def settings() -> None:
     for c in ("setting", "environment variable", "value", "meaning"):
         t.add_column(c)
     for s in config.SETTINGS:
-        value = "(set)" if s.name == "app_token" and config.get(s.name) else config.get(s.name)
+        value = (
+            "(set)"
+            if s.name in ("app_token", "dashboard_token") and config.get(s.name)
+            else config.get(s.name)
+        )
         t.add_row(s.name, s.env, value, s.help)
     Console().print(t)
 
