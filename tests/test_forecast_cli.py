@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -144,14 +143,3 @@ def test_bad_input_is_an_error_message_not_a_traceback(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["forecast", "--input", str(bad), "--freq", "MS", "--models", "lstm"])
     assert exc.value.code == 2 and "unknown model 'lstm'" in capsys.readouterr().err
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("crimecast.backends.spark") is not None,
-    reason="the Spark backend is installed; its own tests cover it",
-)
-def test_spark_backend_missing_is_explained(series_csv, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["forecast", "--input", str(series_csv), "--backend", "spark", "--horizon", "2",
-              "--models", "naive", "--out", str(tmp_path / "s.csv")])  # fmt: skip
-    assert exc.value.code == 5 and "spark backend" in capsys.readouterr().err
