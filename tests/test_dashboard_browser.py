@@ -114,6 +114,11 @@ def test_dashboard_loads_filters_downloads_and_stays_clean(server, browser, tmp_
 
     total_all = _series_total(page)
     assert total_all == app.cube.rows  # every incident is in the unfiltered series
+    # the whole city is a forecast series: the run's forecast and intervals are drawn with it
+    names = page.evaluate(
+        "() => document.querySelector('#g-series .js-plotly-plot').data.map(t => t.name)"
+    )
+    assert "Forecast" in names and "80% interval" in names and "95% interval" in names
 
     summary_before = page.inner_text("#selection-summary")
     _pick(page, "f-area", "Central")
@@ -144,6 +149,18 @@ def test_dashboard_loads_filters_downloads_and_stays_clean(server, browser, tmp_
 
     # the forecast explorer shows the run's forecast of a series with its backtest table
     page.wait_for_selector("#g-forecast .js-plotly-plot .main-svg")
+    page.wait_for_function(
+        "() => document.querySelector('#g-forecast .js-plotly-plot').data.length >= 4"
+    )
+    fx = page.evaluate(
+        "() => document.querySelector('#g-forecast .js-plotly-plot').data.map(t => t.name)"
+    )
+    assert (
+        "Reported" in fx
+        and "Backtest forecasts" in fx
+        and any(n.startswith("Forecast (") for n in fx)
+    )
+    assert page.locator("#t-scores td").count() > 0  # the backtest scores of the city
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000

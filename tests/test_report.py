@@ -126,7 +126,8 @@ def _same(shown: str, expected) -> bool:
     if pd.isna(expected):
         return shown in ("", "nan", "None", "<NA>")
     try:
-        return abs(float(shown) - float(expected)) <= 1e-9 * max(1.0, abs(float(expected)))
+        a, b = float(shown), float(expected)
+        return a == b or abs(a - b) <= 1e-9 * max(1.0, abs(b))
     except ValueError:
         return shown == str(expected) or shown.lower() == str(expected).lower()
 

@@ -59,12 +59,12 @@ class RunOptions:
     sources: tuple[Path, ...] = ()
     demo: bool = False
     demo_rows: int = 30_000
-    demo_start: str = "2019-01-01"
+    demo_start: str = "2016-01-01"
     demo_end: str = "2024-09-30"
     backend: str = "local"
     seed: int = 42
     horizon: int = 24
-    windows: int = 2
+    windows: int = 3
     full: bool = False  # also area x category series (slower)
     models: tuple[str, ...] = ()  # forecast models; () = the default set (a fast set for --demo)
     boundaries: Path | None = None  # division GeoJSON; default: cached or downloaded GeoHub layer
@@ -311,7 +311,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     base = {"ledger": ledger, "crimecast": __version__, "parts": parts}
     step_opts = {
         "completeness": {},
-        "eda": {},
+        "eda": {"seed": options.seed},
         "hotspots": {
             "seed": options.seed,
             "boundaries": str(options.boundaries or ""),

@@ -319,7 +319,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     """Monthly forecasts for the city, each area and each crime category, with backtests."""
     panel_mod = part("panel", "build")
     engine = part("forecast.engine", "forecast")
-    backtest = part("forecast.backtest", "backtest")
+    backtest = part("forecast.backtest", "backtest", "run")
     metrics = part("forecast.metrics", "summary")
     if not all((panel_mod, engine, backtest, metrics)):
         return not_available("forecast", "Forecasting")
@@ -331,10 +331,23 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     excluded = pd.concat([b[1] for b in built], ignore_index=True)
     models = tuple(opts.get("models") or (DEMO_MODELS if opts["demo"] else FORECAST_MODELS))
     common = {"models": models, "freq": "MS", "seed": opts["seed"], "backend": opts["backend"]}
-    # backtest one year ahead per window; forecast the full horizon (24 months: 2024-2025 on
-    # the LAPD data, whose last complete month is before the NIBRS break)
-    cv, bt_err = backtest.backtest(train, horizon=12, windows=opts["windows"], **common)
-    fc, fc_err = engine.forecast(train, horizon=opts["horizon"], **common)
+    horizon = opts["horizon"]
+    # Backtest windows as long as the forecast (24 months on the LAPD data: 2024-2025), in one
+    # pass per series so the backtest and the forecast share every fit; a short history gets
+    # fewer windows, and below one full window, shorter ones.
+    n = int(train.groupby("unique_id").size().min())
+    spare = n - engine.min_train("MS")
+    windows = min(opts["windows"], spare // horizon)
+    if windows >= 1:
+        fc, cv, bt_err = backtest.run(train, horizon=horizon, windows=windows, **common)
+        fc_err = bt_err.iloc[0:0]
+    else:
+        windows = 1 if spare >= 2 else 0
+        fc, fc_err = engine.forecast(train, horizon=horizon, **common)
+        if windows:
+            cv, bt_err = backtest.backtest(train, horizon=spare // 2, windows=2, **common)
+        else:  # too little history to test anything: say so rather than pretend
+            cv, bt_err = pd.DataFrame(columns=engine.BACKTEST_COLUMNS), fc_err.iloc[0:0]
     scores = metrics.summary(cv, train, "MS") if len(cv) else pd.DataFrame()
     fc.to_csv(ctx.out / "forecasts.csv", index=False)
     cv.to_csv(ctx.out / "backtest.csv", index=False)
