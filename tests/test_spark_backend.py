@@ -128,22 +128,23 @@ def test_cli_forecast_with_backend_spark_writes_the_same_file(spark, real_store,
     pd.testing.assert_frame_equal(spark_fc, local_fc)
 
 
-def _summary(group: pd.DataFrame) -> pd.DataFrame:
-    """A per-group function that raises for one group, in the middle of the others."""
-    uid = group["unique_id"].iloc[0]
-    if uid == "s07":
-        raise ValueError(f"cannot summarise {uid}")
-    return pd.DataFrame(
-        {
-            "unique_id": [uid],
-            "first": [group["ds"].iloc[0]],  # depends on row order within the group
-            "total": [int(group["y"].sum())],
-            "mean": [float(group["y"].mean())],
-        }
-    )
-
-
 def test_map_groups_same_contract_as_local_with_a_spark_frame_input(spark):
+    # Defined here, not at module level: cloudpickle ships a local function by value, while a
+    # module-level one would be imported by name on the executors, which cannot see tests/.
+    def _summary(group: pd.DataFrame) -> pd.DataFrame:
+        """A per-group function that raises for one group, in the middle of the others."""
+        uid = group["unique_id"].iloc[0]
+        if uid == "s07":
+            raise ValueError(f"cannot summarise {uid}")
+        return pd.DataFrame(
+            {
+                "unique_id": [uid],
+                "first": [group["ds"].iloc[0]],  # depends on row order within the group
+                "total": [int(group["y"].sum())],
+                "mean": [float(group["y"].mean())],
+            }
+        )
+
     rng = np.random.default_rng(3)
     ds = pd.date_range("2021-01-04", periods=30, freq="W-MON")
     df = pd.concat(
@@ -213,3 +214,19 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
     with pytest.raises(DependencyError) as err:
         sb.session("local[1]")
     assert err.value.hint == "pip install 'crimecast[spark]'"
+
+
+@pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization")
+def test_a_job_that_fails_outside_the_function_is_one_clear_error(spark, tmp_path, monkeypatch):
+    """A function the executors cannot import (here: a module only the driver's sys.path has)."""
+    (tmp_path / "driver_only_mod.py").write_text(
+        "def fn(group):\n    return group[['unique_id']].head(1)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from driver_only_mod import fn
+
+    df = pd.DataFrame({"unique_id": ["a", "b"], "y": [1, 2]})
+    with pytest.raises(sb.SparkError, match="failed outside the per-series function") as err:
+        sb.map_groups(df, "unique_id", fn, spark=spark)
+    assert "driver_only_mod" in err.value.message
+    assert "import crimecast" in err.value.hint

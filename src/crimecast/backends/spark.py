@@ -187,6 +187,14 @@ def stop() -> None:
             _session = None
 
 
+def _worker_cause(exc: BaseException) -> str:
+    """The Python exception line inside a Spark error (the last `XxxError: ...` of the worker's
+    traceback), which says more than Spark's own first line."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    causes = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit): ", line)]
+    return causes[-1][:300] if causes else _first_line(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
@@ -342,7 +350,7 @@ def map_groups(
         out = sdf.groupBy(key).applyInPandas(run, f"{schema}, `{ERROR}` string").toPandas()
     except Exception as exc:
         raise SparkError(
-            f"the Spark job failed outside the per-series function: {_first_line(exc)}",
+            f"the Spark job failed outside the per-series function: {_worker_cause(exc)}",
             hint="check that every executor can import crimecast (same version) and has memory",
         ) from exc
     for c in out.columns:
