@@ -169,7 +169,7 @@ def test_offline_with_an_empty_store_fails_fast(tmp_path, capsys, monkeypatch):
     assert "Traceback" not in output
 
 
-def test_bad_invocations_are_clear_errors(tmp_path, capsys, demo):
+def test_bad_invocations_are_clear_errors(tmp_path, capsys):
     code, output = main(
         ["run", "--source", str(tmp_path / "missing.csv"), "--out", str(tmp_path)], capsys
     )

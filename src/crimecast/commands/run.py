@@ -63,8 +63,7 @@ def run(
     ] = None,
 ) -> None:
     """The main job: data -> completeness check -> EDA -> hotspots -> forecasts -> report."""
-    from crimecast.pipeline import STEP_LABELS, RunOptions
-    from crimecast.pipeline import run as run_pipeline
+    from crimecast.pipeline import RunOptions
 
     if demo and source:
         raise ConfigError(
@@ -72,23 +71,45 @@ def run(
         )
     if backend not in ("local", "spark"):
         raise ConfigError(f"unknown backend {backend!r}", hint="use --backend local or spark")
+    if not 1 <= horizon <= 120:
+        raise ConfigError(f"--horizon {horizon} is out of range", hint="use 1-120 months, e.g. 24")
     if demo_rows < 1000:
         raise ConfigError("--demo-rows must be at least 1000", hint="e.g. --demo-rows 30000")
     if store is None:  # a demo never writes simulated rows into the real store
         store = Path(out) / "demo-store" if demo else Path(config.get("store"))
-    options = RunOptions(
-        out=Path(out),
-        store=Path(store).expanduser(),
-        sources=tuple(source or ()),
-        demo=demo,
-        demo_rows=demo_rows,
-        backend=backend,
-        seed=seed if seed is not None else config.get_int("seed"),
-        horizon=horizon,
-        full=full,
-        models=_parse_models(models),
-        boundaries=boundaries,
-    )
+    # s3:// stores and outputs (crimecast[s3]) are worked on locally and published at the end,
+    # only when the run succeeds; local paths are used as they are
+    from crimecast import storage
+
+    with (
+        storage.open_store(store, write=True) as local_store,
+        storage.open_out(out) as local_out,
+    ):
+        options = RunOptions(
+            out=Path(local_out),
+            store=Path(local_store).expanduser(),
+            sources=tuple(source or ()),
+            demo=demo,
+            demo_rows=demo_rows,
+            backend=backend,
+            seed=seed if seed is not None else config.get_int("seed"),
+            horizon=horizon,
+            full=full,
+            models=_parse_models(models),
+            boundaries=boundaries,
+        )
+        result = _run_with_progress(options, demo, source)
+    total = result.run_json.get("total_seconds", 0)
+    console.print(f"report: {Path(str(out)) / 'report.html'}")
+    console.print(f"outputs in {out} (run.json, tables/, figures/); {total:.1f}s in all")
+    for w in result.run_json.get("data", {}).get("warnings", []):
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def _run_with_progress(options, demo: bool, source):
+    from crimecast.pipeline import STEP_LABELS
+    from crimecast.pipeline import run as run_pipeline
+
     if demo:
         console.print("[bold yellow]--demo: SIMULATED data, not real LAPD incidents[/]")
     elif not source and _store_is_empty(options.store):
@@ -114,12 +135,7 @@ def run(
                 highlight=False,
             )
 
-        result = run_pipeline(options, on_event=on_event)
-    total = result.run_json.get("total_seconds", 0)
-    console.print(f"report: {result.report}")
-    console.print(f"outputs in {result.out} (run.json, tables/, figures/); {total:.1f}s in all")
-    for w in result.run_json.get("data", {}).get("warnings", []):
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        return run_pipeline(options, on_event=on_event)
 
 
 def _store_is_empty(path: Path) -> bool:

@@ -151,6 +151,7 @@ def layout(cube: Cube, outputs: RunOutputs) -> html.Div:
                 id="t-scores",
                 data=[],
                 columns=[],
+                style_table={"overflowX": "auto"},
                 style_cell={"fontSize": 13},
                 style_header={"fontWeight": 600, "backgroundColor": "#f4f6f9"},
             ),

@@ -14,6 +14,16 @@ from crimecast.dashboard.run_outputs import RunOutputs
 from crimecast.errors import CrimecastError
 from crimecast.filters import Filters
 
+SCORE_COLUMNS = (
+    "model",
+    "mae",
+    "mase",
+    "wape",
+    "coverage_80",
+    "coverage_95",
+    "skill",
+    "beats_baselines",
+)
 FILTER_INPUTS = [
     Input("f-dates", "start_date"),
     Input("f-dates", "end_date"),
@@ -171,13 +181,21 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
         fc = outputs.forecast(sid, model)
         bt = outputs.backtest_of(sid, model)
         scores = outputs.scores(sid)
-        cols = [{"name": c.replace("_", " "), "id": c} for c in scores.columns]
-        data = scores.round(3).to_dict("records") if len(scores) else []
+        shown = [c for c in SCORE_COLUMNS if c in scores.columns]
+        cols = [{"name": c.replace("_", " "), "id": c} for c in shown]
+        data = scores[shown].round(3).to_dict("records") if len(scores) else []
         note = (
             f"Backtest: {bt['cutoff'].nunique()} cutoff(s); MASE below 1 beats the seasonal naive "
             "forecast."
             if len(bt)
             else "No backtest for this series and model."
         )
+        mine = scores[scores["model"] == model] if len(scores) else scores
+        if (
+            len(mine)
+            and "warnings" in mine.columns
+            and str(mine["warnings"].iloc[0]) not in ("", "nan")
+        ):
+            note += f" Reliability: {mine['warnings'].iloc[0]}."
         fig = views.forecast_figure(history, fc, bt, sid, model)
         return fig, data, cols, note

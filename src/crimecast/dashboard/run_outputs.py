@@ -81,7 +81,13 @@ class RunOutputs:
         return sorted(fc.loc[fc["unique_id"].astype(str) == sid, "model"].astype(str).unique())
 
     def default_model(self, sid: str) -> str:
+        """The model with the lowest backtest MASE for the series (as the report chooses)."""
         models = self.models(sid)
+        scores = self.scores(sid)
+        if len(scores) and "mase" in scores.columns:
+            ranked = scores[scores["model"].isin(models)].sort_values("mase")
+            if len(ranked):
+                return str(ranked["model"].iloc[0])
         for m in ("auto", "ensemble"):
             if m in models:
                 return m
