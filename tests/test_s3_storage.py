@@ -167,6 +167,28 @@ def test_old_versions_are_pruned(s3, monkeypatch):
         versions.append(storage.current_version(s3["url"]))
     kept = {k.split("/")[2] for k in _keys(s3, "store/versions/")}
     assert kept == set(versions[-2:])
+    # a reader elsewhere (empty cache) downloads the newest; older local copies are dropped too
+    cache = storage._cache_root(storage.parse(s3["url"]))
+    shutil.rmtree(cache)
+    s3["client"].put_object(  # make the previous version visible again (a manual rollback)
+        Bucket=s3["bucket"],
+        Key="store/_CURRENT",
+        Body=s3["client"]
+        .get_object(Bucket=s3["bucket"], Key=f"store/versions/{versions[-2]}/manifest.json")["Body"]
+        .read(),
+    )
+    with storage.open_store(s3["url"]) as read:
+        assert (read / "f.txt").read_text() == "2"
+    s3["client"].put_object(
+        Bucket=s3["bucket"],
+        Key="store/_CURRENT",
+        Body=s3["client"]
+        .get_object(Bucket=s3["bucket"], Key=f"store/versions/{versions[-1]}/manifest.json")["Body"]
+        .read(),
+    )
+    with storage.open_store(s3["url"]) as read:
+        assert (read / "f.txt").read_text() == "3"
+    assert sorted(p.name for p in cache.iterdir()) == versions[-2:]
 
 
 def test_reading_an_empty_prefix_is_a_clear_error(s3):

@@ -261,7 +261,18 @@ def download(loc: str | Path | Location, s3=None) -> tuple[Path | None, dict | N
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info("fetched %s version %s (%d files)", loc, manifest["version"], len(manifest["files"]))
+    _prune_cache(loc, manifest["version"])
     return target, manifest
+
+
+def _prune_cache(loc: Location, current: str) -> None:
+    """Keep the local cache to the newest `s3_keep_versions` versions (open files survive on
+    POSIX, so a process still reading an older one is not disturbed)."""
+    keep = max(config.get_int("s3_keep_versions"), 1)
+    root = _cache_root(loc)
+    done = sorted(p for p in root.iterdir() if p.is_dir() and (p / _COMPLETE).exists())
+    for old in [p for p in done if p.name < current][: max(len(done) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def new_version_id(now: dt.datetime | None = None) -> str:
