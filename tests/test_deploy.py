@@ -332,3 +332,27 @@ def test_crimecast_settings_never_prints_the_dashboard_token(monkeypatch):
     row = next(line for line in res.output.splitlines() if "CRIMECAST_DASHBOARD_TOKEN" in line)
     assert "(set)" in row
     assert TOKEN not in res.output and TOKEN[:8] not in res.output
+
+
+def test_serve_beyond_localhost_without_a_token_refuses_to_start(tmp_path):
+    """The real console entry point: one message and its fix, before any data is loaded."""
+    env = {k: v for k, v in os.environ.items() if k != "CRIMECAST_DASHBOARD_TOKEN"}
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crimecast.cli",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--store",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == ConfigError.exit_code, res.stderr
+    assert "open to anyone who can reach 0.0.0.0" in res.stderr
+    assert "CRIMECAST_DASHBOARD_TOKEN" in res.stderr and "Traceback" not in res.stderr
