@@ -368,3 +368,30 @@ def test_script_entry_point_publishes_and_fetches(s3, tmp_path, capsys):
     assert "is empty" in capsys.readouterr().out
     assert storage.main(["publish", str(out), "s3://no-such-bucket-z/r"]) == StoreError.exit_code
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_crimecast_run_reads_and_writes_store_and_report_in_s3(s3):
+    """The main job end to end with --store and --out in S3 (a small simulated city)."""
+    store, out = s3["url"], f"s3://{s3['bucket']}/reports"
+    args = ["run", "--demo", "--demo-rows", "5000", "--store", store, "--out", out]
+    res = CliRunner().invoke(app, [*args, "--models", "seasonal_naive", "--horizon", "3"])
+    assert res.exit_code == 0, res.output
+    reports = json.loads(
+        s3["client"].get_object(Bucket=s3["bucket"], Key="reports/_CURRENT")["Body"].read()
+    )
+    paths = {f["path"] for f in reports["files"]}
+    assert {"report.html", "run.json"} <= paths
+    html = (
+        s3["client"]
+        .get_object(Bucket=s3["bucket"], Key=f"reports/versions/{reports['version']}/report.html")[
+            "Body"
+        ]
+        .read()
+    )
+    assert b"SIMULATED" in html.upper()
+    stored = json.loads(
+        s3["client"].get_object(Bucket=s3["bucket"], Key="store/_CURRENT")["Body"].read()
+    )
+    assert any(f["path"].startswith("parquet/incidents/year=") for f in stored["files"])
+    info = CliRunner().invoke(app, ["info", "--json", "--store", store])
+    assert info.exit_code == 0 and json.loads(info.stdout)["simulated"] == 5000
