@@ -82,6 +82,15 @@ def test_sarimax_is_statsmodels_sarimax_with_the_lowest_aic_order():
     np.testing.assert_allclose(ours["hi_95"], ci[:, 1], rtol=1e-9)
 
 
+def test_sarimax_holds_regimes_at_the_origin_no_hindsight():
+    y, ds = seasonal(n=60)  # 2016-01 .. 2020-12: the origin is inside the COVID period
+    model = models.make("sarimax", "MS").fit(y, ds)
+    x = model.exog_future(12)
+    assert "covid" in model.columns
+    # the calendar says COVID ended in 2021-06; at a 2020-12 origin nobody knew that
+    assert (x["covid"] == 1).all()
+
+
 def test_prophet_is_prophet_on_log1p():
     from prophet import Prophet
 

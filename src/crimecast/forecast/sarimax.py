@@ -11,7 +11,8 @@ with (p, q) in {(0, 1), (1, 0), (1, 1)} and seasonal (P, Q) = (0, 1):
 
 With fewer than 2 seasons + 6 points the seasonal part is dropped. Exogenous regressors are the
 calendar ones from `forecast.calendar` (holidays for D/W, a COVID-period indicator, known
-structural breaks); the fit is on the raw counts, and `finish()` clips at 0.
+structural breaks); regimes are held at their last training value over the horizon (no
+hindsight about when they end). The fit is on the raw counts, and `finish()` clips at 0.
 """
 
 from __future__ import annotations
@@ -93,10 +94,19 @@ class Sarimax(BaseModel):
         self.result = best
 
     def exog_future(self, h: int) -> pd.DataFrame | None:
+        """Regressors for the h periods ahead. Holidays and Fourier terms are true calendars;
+        a regime (the COVID indicator, a break step) is held at its value in the last training
+        period, because at a forecast origin nobody knew when a regime would end (taking the
+        calendar's end date would let backtests inside 2020-21 use hindsight)."""
         if not self.columns:
             return None
         future = calendar.future_dates(self.index, self.freq, h)
-        return design(future, self.freq, self.exog, self.columns)
+        x = design(future, self.freq, self.exog, self.columns)
+        last = design(self.index[-1:], self.freq, self.exog, self.columns).iloc[-1]
+        for col in self.columns:
+            if col == "covid" or col.startswith("break_"):
+                x[col] = last[col]
+        return x
 
     def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
         if self.result is None:
