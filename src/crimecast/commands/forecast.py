@@ -262,7 +262,8 @@ def print_summary(summary: pd.DataFrame, out: Console | None = None) -> None:
         worse = summary[summary["mase"] > 1].groupby("model").size()
         for model, k in worse.items():
             out.print(
-                f"[yellow]{model}:[/] worse than the seasonal naive (MASE > 1) on {k} series",
+                f"[yellow]{model}:[/] MASE > 1 on {k} series (errors larger than the seasonal "
+                "naive's in-sample errors)",
                 highlight=False,
             )
 
