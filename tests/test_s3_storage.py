@@ -273,6 +273,47 @@ def test_a_concurrent_writer_is_not_silently_overwritten(s3):
         assert (read / "part-0.bin").read_text() == "fast"
 
 
+class RacingClient:
+    """Lets another writer publish between this writer's check and its write of _CURRENT."""
+
+    def __init__(self, inner, race):
+        self.inner, self.race, self.raced = inner, race, False
+
+    def put_object(self, **kwargs):
+        if kwargs["Key"].endswith("/_CURRENT") and not self.raced:
+            self.raced = True
+            self.race()
+        return self.inner.put_object(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_two_writers_racing_past_the_check_one_wins_by_conditional_write(s3, tmp_path):
+    _publish_v1(s3)
+    inner = storage.client()
+    _, base = storage.download(s3["url"], inner)
+    other = tmp_path / "other"
+    _write(other, {"part-0.bin": b"other writer"})
+    winner = {}
+
+    def other_writer():
+        winner["v"] = storage.publish(other, s3["url"], "store", base, inner)["version"]
+
+    mine = tmp_path / "mine"
+    _write(mine, {"part-0.bin": b"this writer"})
+    racing = RacingClient(inner, other_writer)
+    with pytest.raises(StoreError, match="published by another writer") as err:
+        storage.publish(mine, s3["url"], "store", base, racing)
+    assert racing.raced and winner["v"] in err.value.message
+    assert storage.current_version(s3["url"]) == winner["v"]
+    with storage.open_store(s3["url"]) as read:
+        assert (read / "part-0.bin").read_bytes() == b"other writer"
+    # the loser's uploads were removed: no object holds its bytes
+    bodies = [s3["client"].get_object(Bucket=s3["bucket"], Key=k)["Body"].read() for k in _keys(s3)]
+    assert b"this writer" not in bodies
+
+
 # -- bad configuration: one clear message each ----------------------------------------------------
 def test_missing_bucket(s3):
     with pytest.raises(StoreError, match="bucket 'no-such-bucket-x' does not exist") as err:

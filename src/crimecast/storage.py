@@ -12,7 +12,9 @@ PUT, atomic in S3). If the upload fails half-way, `_CURRENT` still names the pre
 the partial prefix is never read (it is deleted, or pruned later). A reader fetches `_CURRENT`,
 downloads that version into the cache (checking each file's size and SHA-256 against the
 manifest) and opens it locally. Unchanged files (same SHA-256 as in the previous version) are
-copied server-side instead of uploaded again.
+copied server-side instead of uploaded again. `_CURRENT` is written with a conditional PUT
+(If-Match on the manifest the writer started from), so of two concurrent writers exactly one
+wins and the other gets a clear error.
 
 Credentials come from the standard AWS chain (environment, profile, instance role) through boto3;
 crimecast never reads, prints or logs them. `CRIMECAST_S3_ENDPOINT_URL` points at an
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 CURRENT = "_CURRENT"
 MANIFEST = "manifest.json"
 FORMAT = "crimecast-s3/1"
+_ETAG = "_etag"  # kept on a manifest read from S3, never written into one
 _COMPLETE = ".crimecast-complete"  # marker: a cached version was fully downloaded and checked
 
 
@@ -166,7 +169,8 @@ def _read_manifest(s3, loc: Location) -> dict | None:
 
     with _aws_errors(loc, "reading"):
         try:
-            body = s3.get_object(Bucket=loc.bucket, Key=loc.key(CURRENT))["Body"].read()
+            obj = s3.get_object(Bucket=loc.bucket, Key=loc.key(CURRENT))
+            body, etag = obj["Body"].read(), obj.get("ETag")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 s3.head_bucket(Bucket=loc.bucket)  # a missing bucket raises its own message
@@ -178,6 +182,7 @@ def _read_manifest(s3, loc: Location) -> dict | None:
             f"{loc}/{CURRENT} is not a crimecast manifest (format {manifest.get('format')!r})",
             hint="point --store/--out at a prefix that only crimecast writes to",
         )
+    manifest[_ETAG] = etag  # the base a writer's conditional PUT of _CURRENT must still match
     return manifest
 
 
@@ -293,6 +298,8 @@ def publish(
     `previous` is the manifest the writer started from: its unchanged files are copied inside S3,
     and if someone else published since, this refuses rather than silently dropping their work.
     """
+    from botocore.exceptions import ClientError
+
     loc = parse(loc)
     s3 = s3 or client()
     local_dir = Path(local_dir)
@@ -326,14 +333,23 @@ def publish(
             uploaded.append(loc.key("versions", version, MANIFEST))
             seen = _read_manifest(s3, loc)
             if (seen or {}).get("version") != (previous or {}).get("version"):
-                raise StoreError(
-                    f"{loc} was published by another writer (version {seen['version']}) while "
-                    "this one was working; this run's changes were not published",
-                    hint="run the command again; it will start from the newer version",
-                )
+                raise _conflict(loc, (seen or {}).get("version"))
             # The commit point: one small PUT. Before it readers see the old version, after it
-            # the new one; never a mix.
-            s3.put_object(Bucket=loc.bucket, Key=loc.key(CURRENT), Body=body)
+            # the new one; never a mix. It is conditional (S3 conditional writes): it succeeds
+            # only if _CURRENT is still the one this writer started from, so of two writers
+            # racing past the check above exactly one wins.
+            cond = (
+                {"IfMatch": previous[_ETAG]}
+                if previous and previous.get(_ETAG)
+                else {"IfNoneMatch": "*"}
+            )
+            try:
+                s3.put_object(Bucket=loc.bucket, Key=loc.key(CURRENT), Body=body, **cond)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                    raise _conflict(loc, current_version(loc, s3)) from exc
+                raise
     except BaseException as exc:
         _delete_quietly(s3, loc, uploaded)
         prev = (previous or {}).get("version")
@@ -346,6 +362,14 @@ def publish(
     log.info("published %s version %s (%d files)", loc, version, len(files))
     _prune(s3, loc, manifest)
     return manifest
+
+
+def _conflict(loc: Location, other: str | None) -> StoreError:
+    return StoreError(
+        f"{loc} was published by another writer (version {other}) while this one was working; "
+        "this run's changes were not published",
+        hint="run the command again; it will start from the newer version",
+    )
 
 
 def _delete_quietly(s3, loc: Location, keys: list[str]) -> None:
