@@ -153,3 +153,33 @@ def test_unknown_models_are_named():
         models.parse_models("ets,arima", engine.DEFAULT_MODELS)
     assert models.parse_models(" ETS , naive,ets", ()) == ("ets", "naive")
     assert models.parse_models(None, ("naive",)) == ("naive",)
+
+
+def test_daily_and_weekly_series_use_their_calendars():
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2023-10-02", periods=84, freq="D")  # a Monday; runs over Christmas
+    weekly_shape = np.array([10, 10, 10, 10, 14, 18, 12])
+    y = rng.poisson(weekly_shape[np.arange(84) % 7]).astype(float)
+    s = pd.DataFrame({"unique_id": "d", "ds": days, "y": y})
+    fc = engine.forecast_series(
+        s, models=("seasonal_naive", "sarimax", "prophet"), horizon=7, freq="D"
+    )
+    assert list(fc[fc["model"] == "sarimax"]["ds"]) == list(pd.date_range("2023-12-25", periods=7))
+    sn = fc[fc["model"] == "seasonal_naive"]["yhat"].to_numpy()
+    np.testing.assert_array_equal(sn, y[-7:])  # last week, weekday by weekday
+    model = models.make("sarimax", "D").fit(y, days)
+    assert "holidays" in model.columns and model.seasonal_order == (0, 1, 1, 7)
+    assert model.exog_future(7)["holidays"].iloc[0] == 1  # Christmas Day
+    assert (fc[["yhat", "lo_95"]] >= 0).all().all()
+
+    weeks = pd.date_range("2021-01-04", periods=110, freq="W-MON")
+    yw = np.round(100 + 20 * np.sin(2 * np.pi * np.arange(110) / 52.18) + rng.normal(0, 4, 110))
+    wm = models.make("sarimax", "W").fit(yw, weeks)
+    assert {"sin1", "cos1", "sin2", "cos2"} <= set(wm.columns) and wm.seasonal_order == (0, 0, 0, 0)
+    wf = engine.forecast_series(
+        pd.DataFrame({"unique_id": "w", "ds": weeks, "y": yw}),
+        models=("sarimax",),
+        horizon=4,
+        freq="W",
+    )
+    assert (wf["ds"].dt.weekday == 0).all() and wf["ds"].iloc[0] == weeks[-1] + pd.Timedelta(days=7)
