@@ -185,8 +185,10 @@ WantedBy=timers.target
 EOF
 
 log "restoring the store from s3://$BUCKET/store (if one was published)"
+# Not fatal: without it the first nightly refresh builds the store from the portal instead.
 run runuser -u "$APP_USER" -- env "CRIMECAST_S3_CACHE=$DATA_DIR/s3-cache" "AWS_DEFAULT_REGION=$REGION" \
-  "$APP_DIR/venv/bin/python" -m crimecast.storage fetch "s3://$BUCKET/store" "$DATA_DIR/store"
+  "$APP_DIR/venv/bin/python" -m crimecast.storage fetch "s3://$BUCKET/store" "$DATA_DIR/store" ||
+  log "no store restored from s3://$BUCKET/store (see the message above); the nightly run builds one"
 
 run systemctl daemon-reload
 run systemctl enable --now crimecast-nightly.timer crimecast-dashboard.service
