@@ -126,6 +126,7 @@ def session(master: str | None = None, conf: dict | None = None):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if master.startswith("local"):  # one machine: stay on loopback, no network warnings
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        quiet = _quiet_log4j()
         settings = {
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
@@ -133,7 +134,7 @@ def session(master: str | None = None, conf: dict | None = None):
             "spark.sql.execution.arrow.pyspark.enabled": "true",
             "spark.sql.session.timeZone": "UTC",
             "spark.pyspark.python": sys.executable,
-            "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+            "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j2.configurationFile={quiet}",
             "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
             "spark.sql.execution.pyspark.udf.faulthandler.enabled": "true",
             **(conf or {}),
@@ -153,6 +154,27 @@ def session(master: str | None = None, conf: dict | None = None):
             _check_executors(spark, master)
         _session = spark
         return spark
+
+
+_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark %p %c{1}: %m%n
+"""
+
+
+def _quiet_log4j() -> str:
+    """A log4j2 config that keeps Spark's JVM to errors, so the CLI's output stays readable."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"crimecast-spark-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        path.write_text(_LOG4J)
+    return path.as_uri()
 
 
 def _check_executors(spark, master: str) -> None:
