@@ -58,7 +58,7 @@ def run(
         typer.Option(
             "--models",
             help="forecast models, comma-separated (default: seasonal_naive, ets, sarimax, "
-            "prophet, ensemble, auto; with --demo a fast set)",
+            "prophet, ensemble; with --demo a fast set)",
         ),
     ] = None,
 ) -> None:
