@@ -185,7 +185,7 @@ def forecast_summary(chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFra
         if len(beaten):
             warnings.insert(
                 0,
-                f"For {len(beaten)} of {len(best)} series no model beat the simple baselines in "
-                "the backtest; their forecasts are the seasonal naive or naive ones.",
+                f"For {len(beaten)} of {len(best)} series a simple baseline had the best backtest; "
+                "their forecasts are the seasonal naive or naive ones.",
             )
     return {"bullets": bullets, "warnings": warnings, "models": list(models)}
