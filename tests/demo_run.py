@@ -14,7 +14,7 @@ def geo_file(data_dir: Path) -> Path:
     return data_dir / "geo" / "LAPD_Divisions.geojson"
 
 
-def cli(args: list[str], monkeypatch=None):
+def cli(args: list[str]):
     """Run the real console entry point; returns (exit code, stdout + stderr)."""
     from typer.testing import CliRunner
 
