@@ -186,6 +186,7 @@ def default_run(rows: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         with Store(tmp) as st:
+            st.con.execute("SET enable_progress_bar = false")  # keep stdout to the JSON
             st.ingest_frame(raw, "bench.simulated.csv", simulated=True)
         t_ingest = time.perf_counter() - t0
         del raw
