@@ -14,6 +14,7 @@ from pathlib import Path
 
 FLOOR = """
 import duckdb, sys
+# timed
 con = duckdb.connect()
 print(con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [sys.argv[1]]).fetchall()[0][0])
 """
@@ -21,6 +22,7 @@ print(con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [sys.arg
 CRIMECAST = """
 import sys
 from crimecast.store import Store
+# timed
 with Store(sys.argv[2]) as st:
     rep = st.ingest_files([sys.argv[1]], simulated=True)[0]
     assert rep.reconciles
@@ -30,6 +32,7 @@ with Store(sys.argv[2]) as st:
 PANDAS = """
 import sys
 import pandas as pd
+# timed
 df = pd.read_csv(sys.argv[1], dtype={"DR_NO": str})
 df["Date Rptd"] = pd.to_datetime(df["Date Rptd"], format="%m/%d/%Y %I:%M:%S %p")
 df["DATE OCC"] = pd.to_datetime(df["DATE OCC"], format="%m/%d/%Y %I:%M:%S %p")
@@ -45,11 +48,14 @@ print(len(df))
 
 
 def timed(code: str, *args: str) -> dict:
-    """Run `code` in a fresh interpreter; wall seconds (including start-up) and peak RSS."""
+    """Run `code` in a fresh interpreter; wall seconds after the imports, and peak RSS."""
+    imports, body = code.split("# timed\n")
     wrapper = (
-        "import resource, time\nt0 = time.perf_counter()\n" + code + "\nimport sys as _s\n"
+        imports + "import time\nt0 = time.perf_counter()\n" + body + "\nimport sys as _s\n"
         "print('SECONDS', time.perf_counter() - t0, file=_s.stderr)\n"
-        "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=_s.stderr)\n"
+        # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec).
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print('MAXRSS_KB', hwm, file=_s.stderr)\n"
     )
     res = subprocess.run(
         [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True
@@ -70,12 +76,13 @@ def run(rows: int) -> dict:
         t0 = time.perf_counter()
         write_csv(simulate(rows, seed=1), path)
         gen = time.perf_counter() - t0
+        size_mb = path.stat().st_size / 1e6
         floor = timed(FLOOR, str(path))
         ours = timed(CRIMECAST, str(path), str(Path(tmp) / "store"))
         notebook = timed(PANDAS, str(path), str(Path(tmp) / "pandas"))
     return {
         "file_rows": rows,
-        "file_mb": None,
+        "file_mb": round(size_mb, 1),
         "simulate_seconds": round(gen, 2),
         "duckdb_read_csv_count_floor": floor,
         "crimecast_ingest": ours,

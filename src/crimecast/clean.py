@@ -108,7 +108,9 @@ def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[st
         for i in (1, 2)
     )
     # A sample is enough to tell the style; the cleaning itself checks every row.
-    sample = f"(SELECT * FROM {raw_table} LIMIT 50000)"
+    col = mapping.get("date_occ")
+    quoted = '"' + col.replace('"', '""') + '"' if col else "NULL"
+    sample = f"(SELECT {quoted} FROM {raw_table} LIMIT 50000)"
     n1, n2 = con.execute(
         f"SELECT count(*) FILTER ({first} > 12), count(*) FILTER ({second} > 12) FROM {sample}"
     ).fetchall()[0]

@@ -228,19 +228,24 @@ class Store:
         bad = con.execute("SELECT count(*) FROM _clean WHERE _reason IS NOT NULL").fetchall()[0][0]
         report.quarantined = bad + len(layout.rejects)
         cols = ", ".join(schema.INCIDENT_COLUMNS)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _good AS SELECT {cols} FROM _clean "
-            "WHERE _reason IS NULL QUALIFY row_number() OVER "
-            "(PARTITION BY record_id ORDER BY _rn DESC) = 1"
+        good, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT record_id) FROM _clean WHERE _reason IS NULL"
+        ).fetchall()[0]
+        in_file_dups = good - distinct
+        # The newest row per id wins; the window is only paid for when the file repeats ids.
+        newest = f"SELECT {cols} FROM _clean WHERE _reason IS NULL" + (
+            " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _rn DESC) = 1"
+            if in_file_dups
+            else ""
         )
-        good = con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
-        in_file_dups = parsed - bad - good
+        ids = "SELECT record_id FROM _clean WHERE _reason IS NULL"
         replaced = con.execute(
-            "SELECT count(*) FROM incidents WHERE record_id IN (SELECT record_id FROM _good)"
+            f"SELECT count(*) FROM incidents WHERE record_id IN ({ids})"
         ).fetchall()[0][0]
         if replaced:
-            con.execute("DELETE FROM incidents WHERE record_id IN (SELECT record_id FROM _good)")
-        con.execute(f"INSERT INTO incidents SELECT {cols} FROM _good")
+            con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
+        con.execute(f"INSERT INTO incidents {newest}")
+        good = distinct
         report.stored = good - replaced
         report.duplicates_merged = in_file_dups + replaced
         con.execute(
@@ -258,7 +263,7 @@ class Store:
                 json.dumps(report.warnings),
             ],
         )
-        for t in ("_raw", "_clean", "_good"):
+        for t in ("_raw", "_clean"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
         assert report.reconciles, report  # an internal invariant, never the user's fault
         return report
