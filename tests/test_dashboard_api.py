@@ -190,3 +190,48 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(StoreError, match="no store at"):
         create_app(tmp_path / "nothing-here")
+
+
+def test_serve_command_binds_loopback_and_answers(sim_store):
+    """`crimecast serve` as a user starts it: a real process on 127.0.0.1 at a free port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "crimecast.cli", "serve", "--store", str(sim_store),
+           "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body, deadline = None, time.time() + 90
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.3)
+        assert body and body["status"] == "ok" and body["simulated"] is True
+        with socket.socket() as s:  # loopback only: not reachable on another local address
+            s.settimeout(1)
+            other = socket.gethostbyname(socket.gethostname())
+            if not other.startswith("127."):
+                assert s.connect_ex((other, port)) != 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_beyond_localhost_needs_a_token(sim_store, monkeypatch, capsys):
+    from crimecast.cli import main
+
+    monkeypatch.delenv("CRIMECAST_DASHBOARD_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--store", str(sim_store), "--host", "0.0.0.0", "--port", "1"])
+    assert exc.value.code != 0
+    err = capsys.readouterr().err
+    assert "no token is set" in err and "CRIMECAST_DASHBOARD_TOKEN" in err
