@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -230,3 +233,44 @@ def test_a_job_that_fails_outside_the_function_is_one_clear_error(spark, tmp_pat
         sb.map_groups(df, "unique_id", fn, spark=spark)
     assert "driver_only_mod" in err.value.message
     assert "import crimecast" in err.value.hint
+
+
+def test_something_that_is_not_a_spark_master_fails_in_bounded_time():
+    """A port that accepts connections but never speaks Spark: Spark alone retries for about a
+    minute; crimecast gives up after the timeout (in a fresh process: one JVM per process)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(srv.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    code = (
+        "from crimecast.backends import spark as sb\n"
+        "sb.JVM_START_ALLOWANCE = 8\n"
+        "try:\n"
+        f"    sb.session('spark://127.0.0.1:{port}')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    t0 = time.monotonic()
+    try:
+        res = subprocess.run(
+            [sys.executable, "-c", code],
+            env=os.environ | {"CRIMECAST_SPARK_CONNECT_TIMEOUT": "2"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        srv.close()
+    assert res.stdout.startswith("NetworkError"), res.stdout + res.stderr[-2000:]
+    assert f"spark://127.0.0.1:{port} accepted a connection but did not take" in res.stdout
+    assert time.monotonic() - t0 < 45  # Spark's own retries alone take about 60 s

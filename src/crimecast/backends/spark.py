@@ -49,6 +49,10 @@ _MASTER = re.compile(
     r"^(local(\[(\d+|\*)(,\d+)?\])?|yarn|k8s://\S+|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*)$"
 )
 
+# Seconds a cluster master gets on top of CRIMECAST_SPARK_CONNECT_TIMEOUT for the driver's JVM
+# to start (tens of seconds on a busy machine).
+JVM_START_ALLOWANCE = 30.0
+
 _lock = threading.Lock()
 _session = None
 
@@ -142,13 +146,7 @@ def session(master: str | None = None, conf: dict | None = None):
         builder = SparkSession.builder.master(master).appName("crimecast")
         for k, v in settings.items():
             builder = builder.config(k, v)
-        try:
-            spark = builder.getOrCreate()
-        except Exception as exc:
-            raise SparkError(
-                f"Spark did not start (master {master}, java {java}): {_first_line(exc)}",
-                hint="check the master URL and that Java 17 works (java -version)",
-            ) from exc
+        spark = _start(builder, master, java)
         spark.sparkContext.setLogLevel("ERROR")
         if not master.startswith("local"):
             _check_executors(spark, master)
@@ -175,6 +173,42 @@ def _quiet_log4j() -> str:
     if not path.exists() or path.read_text() != _LOG4J:
         path.write_text(_LOG4J)
     return path.as_uri()
+
+
+def _start(builder, master: str, java: str):
+    """builder.getOrCreate(), bounded in time for cluster masters.
+
+    Something that accepts TCP connections but is not a Spark master (or a master of another
+    Spark version) makes Spark retry its registration for about a minute; give up sooner.
+    """
+    if master.startswith("local"):
+        wait = None  # no network involved; the JVM either starts or fails
+    else:
+        wait = config.get_float("spark_connect_timeout") + JVM_START_ALLOWANCE
+    box: dict = {}
+    done = threading.Event()
+
+    def create():
+        try:
+            box["spark"] = builder.getOrCreate()
+        except Exception as exc:  # reported below, in the caller's thread
+            box["exc"] = exc
+        done.set()
+
+    threading.Thread(target=create, daemon=True, name="crimecast-spark-start").start()
+    if not done.wait(wait):
+        raise NetworkError(
+            f"the Spark master at {master} accepted a connection but did not take this "
+            f"application within {wait:g} s",
+            hint="check that it is a Spark master (standalone port 7077) running the same Spark "
+            "version as this pyspark, or use --backend local",
+        )
+    if "exc" in box:
+        raise SparkError(
+            f"Spark did not start (master {master}, java {java}): {_first_line(box['exc'])}",
+            hint="check the master URL and that Java 17 works (java -version)",
+        ) from box["exc"]
+    return box["spark"]
 
 
 def _check_executors(spark, master: str) -> None:
