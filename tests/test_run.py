@@ -113,9 +113,10 @@ def test_second_run_reuses_everything(demo, data_dir):
     assert second < first / 2, (first, second)
 
 
-def test_source_real_files_and_cache_follows_new_data(tmp_path, incidents_dir, capsys):
+def test_source_real_files_and_cache_follows_new_data(tmp_path, incidents_dir, data_dir, capsys):
     out, store = tmp_path / "out", tmp_path / "store"
     common = ["--out", str(out), "--store", str(store), "--models", "naive,seasonal_naive"]
+    common += ["--boundaries", str(demo_run.geo_file(data_dir))]  # no GeoHub download in tests
     first = [str(incidents_dir / REAL[0]), str(incidents_dir / REAL[1])]
     argv = ["run", *sum((["--source", f] for f in first), []), *common]
     code, output = main(argv, capsys)
