@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from crimecast.errors import ConfigError
@@ -92,21 +93,26 @@ def backtest_series(
     `run` shares fits with another call on the same series (see run_series)."""
     uid, ds, y = prepare(series)
     run = run or Run(y, ds, freq, levels, seed)
-    parts = []
-    for k in origins(ds, horizon, freq, cutoffs, windows, uid):
-        h_eff = min(horizon, len(y) - k)
-        for alias in models:
-            # always predict the full horizon, so fits are shared with auto's inner windows
-            with single_threaded():
-                out = run.predict(alias, k, horizon).iloc[:h_eff].copy()
-            out.insert(0, "model", alias)
-            out.insert(0, "y", y[k : k + h_eff])
-            out.insert(0, "cutoff", ds[k - 1])
-            out.insert(0, "ds", ds[k : k + h_eff])
-            out.insert(0, "unique_id", uid)
-            parts.append(out)
-    cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(levels)]
-    return pd.concat(parts, ignore_index=True)[cols]
+    bands = ["yhat", *band_columns(levels)]
+    cols = {"ds": [], "cutoff": [], "y": [], "model": [], "values": []}
+    with single_threaded():
+        for k in origins(ds, horizon, freq, cutoffs, windows, uid):
+            h_eff = min(horizon, len(y) - k)
+            for alias in models:
+                # always predict the full horizon, so fits are shared with auto's inner windows
+                pred = run.predict(alias, k, horizon)[bands].to_numpy()[:h_eff]
+                cols["values"].append(pred)
+                cols["ds"].append(ds[k : k + h_eff].to_numpy())
+                cols["cutoff"].append(np.repeat(ds[k - 1].to_datetime64(), h_eff))
+                cols["y"].append(y[k : k + h_eff])
+                cols["model"].append(np.repeat(alias, h_eff))
+    out = pd.DataFrame(np.vstack(cols["values"]), columns=bands)
+    out.insert(0, "model", np.concatenate(cols["model"]))
+    out.insert(0, "y", np.concatenate(cols["y"]))
+    out.insert(0, "cutoff", np.concatenate(cols["cutoff"]))
+    out.insert(0, "ds", np.concatenate(cols["ds"]))
+    out.insert(0, "unique_id", uid)
+    return out
 
 
 def run_series(

@@ -60,14 +60,14 @@ class Run:
         if key not in self.cache:
             if alias == "ensemble":
                 parts = [self.predict(m, n_train, h) for m in ENSEMBLE_MEMBERS]
-                out = sum(parts) / len(parts)
+                out = models.finish(sum(parts) / len(parts))
             elif alias == "auto":
                 out = self.predict(self.choose(n_train, h), n_train, h)
-            else:
+            else:  # every model's predict() ends with finish(): counts, ordered bounds
                 model = models.make(alias, self.freq, self.seed)
                 model.fit(self.y[:n_train], self.ds[:n_train])
                 out = model.predict(h, self.levels)
-            self.cache[key] = models.finish(out)
+            self.cache[key] = out
         return self.cache[key]
 
     def candidates(self, n_train: int) -> tuple[str, ...]:
@@ -140,16 +140,15 @@ def forecast_series(
     uid, ds, y = prepare(series)
     run = run or Run(y, ds, freq, levels, seed)
     future = calendar.future_dates(ds, freq, horizon)
-    parts = []
-    for alias in models:
-        with single_threaded():
-            out = run.predict(alias, len(y), horizon).copy()
-        out.insert(0, "model", alias)
-        out.insert(0, "ds", future)
-        out.insert(0, "unique_id", uid)
-        parts.append(out)
-    cols = ["unique_id", "ds", "model", "yhat", *band_columns(levels)]
-    return pd.concat(parts, ignore_index=True)[cols]
+    with single_threaded():
+        preds = [run.predict(alias, len(y), horizon) for alias in models]
+    bands = ["yhat", *band_columns(levels)]
+    values = np.vstack([p[bands].to_numpy() for p in preds])
+    out = pd.DataFrame(values, columns=bands)
+    out.insert(0, "model", np.repeat(list(models), horizon))
+    out.insert(0, "ds", np.tile(future.to_numpy(), len(models)))
+    out.insert(0, "unique_id", uid)
+    return out
 
 
 def _split(out: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

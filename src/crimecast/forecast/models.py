@@ -51,13 +51,15 @@ class Model(Protocol):
 
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Counts: clip the point forecast and every bound at 0, and keep lo <= yhat <= hi."""
-    out = frame.clip(lower=0.0).astype(float)
-    for col in out.columns:
+    cols = list(frame.columns)
+    vals = np.clip(frame.to_numpy(dtype=float), 0.0, None)
+    point = vals[:, cols.index("yhat")]
+    for k, col in enumerate(cols):
         if col.startswith("lo_"):
-            out[col] = np.minimum(out[col], out["yhat"])
+            vals[:, k] = np.minimum(vals[:, k], point)
         elif col.startswith("hi_"):
-            out[col] = np.maximum(out[col], out["yhat"])
-    return out.reset_index(drop=True)
+            vals[:, k] = np.maximum(vals[:, k], point)
+    return pd.DataFrame(vals, columns=cols)
 
 
 def normal_bands(mean: np.ndarray, sd: np.ndarray, levels: Sequence[int]) -> pd.DataFrame:
