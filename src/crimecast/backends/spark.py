@@ -376,8 +376,8 @@ def map_groups(
 
     df: a pandas frame (sent to Spark) or a Spark DataFrame (e.g. `panel_frame`). `schema`: the
     Spark DDL of fn's output; when omitted it is inferred by running fn on one group on the
-    driver (one series' work more, and an early failure if fn cannot run at all). `n_jobs` is
-    accepted for the shared interface; Spark's parallelism is the cluster's.
+    driver (one series' work more). `n_jobs` is accepted for the shared interface; Spark's
+    parallelism is the cluster's.
     """
     spark = spark or session()
     is_pandas = isinstance(df, pd.DataFrame)
