@@ -178,6 +178,10 @@ def test_summary_numbers_match_the_tables(demo):
     city_scores = scores[scores["unique_id"] == "city"]
     assert model == city_scores.sort_values("mase")["model"].iloc[0]  # chosen by backtest
 
+    areas = pd.read_csv(out / "tables" / "forecast_areas_next12.csv")
+    assert n["fc_area_1"] == areas["area"].iloc[0]  # the highest forecast rate per 100,000
+    assert float(n["fc_area_1_per100k"]) == pytest.approx(areas["per_100k"].iloc[0], abs=0.051)
+
     cells = pd.read_csv(out / "tables" / "hotspot_cells.csv")
     assert float(n["hotspot_1_z"]) == pytest.approx(cells["z"].max(), abs=0.005)
     assert int(n["hotspot_1_n"]) == cells.sort_values("z")["n"].iloc[-1]

@@ -242,6 +242,29 @@ def best_models(scores: pd.DataFrame) -> pd.DataFrame:
     return ranked.groupby("unique_id", as_index=False).head(1).drop(columns="_o")
 
 
+def areas_next12(chosen: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
+    """Each area's chosen forecast summed over the next 12 months, per 100,000 residents, with
+    the backtest MASE of that model (the table a division commander reads first)."""
+    areas = chosen[chosen["unique_id"].str.match(r"^area:[^|]+$")]
+    if areas.empty:
+        return pd.DataFrame()
+    first = areas.sort_values("ds").groupby("unique_id").head(12)
+    out = first.groupby(["unique_id", "model"], as_index=False).agg(
+        months=("ds", "size"), forecast=("yhat", "sum")
+    )
+    out.insert(0, "area", out.pop("unique_id").str.removeprefix("area:"))
+    pop = out["area"].map(schema.area_id_for_name).map(schema.AREA_POPULATION)
+    out["per_100k"] = out["forecast"] / pop * 100_000
+    if "mase" in best.columns:
+        mase = best.assign(area=best["unique_id"].str.removeprefix("area:"))[["area", "mase"]]
+        out = out.merge(mase, on="area", how="left")
+    return (
+        out.sort_values("per_100k", ascending=False)
+        .round({"forecast": 0, "per_100k": 1, "mase": 3})
+        .reset_index(drop=True)
+    )
+
+
 def forecast_plot(history: pd.DataFrame, fc: pd.DataFrame, excluded: pd.DataFrame, title: str):
     fig = go.Figure()
     fig.add_trace(
@@ -365,6 +388,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         best = pd.DataFrame({"unique_id": fc["unique_id"].unique(), "model": models[0]})
     chosen = fc.merge(best[["unique_id", "model"]], on=["unique_id", "model"])
     tables["forecast_chosen"] = chosen.round(2)
+    tables["forecast_areas_next12"] = areas_next12(chosen, best)
     if len(errors):
         tables["forecast_errors"] = errors
     for name, df in tables.items():
@@ -401,7 +425,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         "note": f"{train['unique_id'].nunique()} series x {len(models)} models",
         "files": ctx.take_files(),
         "tables": tables,
-        "show_tables": [*show, "forecast_errors"],
+        "show_tables": [*show, "forecast_areas_next12", "forecast_errors"],
         "figures": figs,
         "summary": summary,
     }
