@@ -20,7 +20,7 @@ Every fit is memoised per (model, training length) within one call, so a backtes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -111,9 +111,16 @@ def single_threaded():
     matrix operations: with several worker processes (or a busy machine), multi-threaded BLAS
     spends its time contending for cores (6x slower measured on 2 shared cores). The limit is
     restored on exit, so callers' settings are untouched."""
-    from threadpoolctl import threadpool_limits
+    return _blas().limit(limits=1, user_api="blas")
 
-    return threadpool_limits(limits=1, user_api="blas")
+
+@cache
+def _blas():
+    """The process's BLAS libraries, found once (scanning them costs ~2 ms per call otherwise;
+    numpy's and scipy's are loaded by the time a model runs, as models imports scipy)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def prepare(series: pd.DataFrame) -> tuple[str, pd.DatetimeIndex, np.ndarray]:
