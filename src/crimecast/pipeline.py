@@ -365,6 +365,15 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     return result
 
 
+def _outputs(out: Path, store: Path) -> list[str]:
+    """The files this run wrote (not its cache, nor a demo store kept inside OUT)."""
+    return sorted(
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if p.is_file() and ".cache" not in p.parts and store.resolve() not in p.resolve().parents
+    )
+
+
 def build_run_json(options, result, info, results, records, started) -> dict:
     """run.json: what was run on what, and how long each step took."""
     fc = results.get("forecast", {})
@@ -406,10 +415,6 @@ def build_run_json(options, result, info, results, records, started) -> dict:
             for s in ("eda", "hotspots", "forecast")
         },
         "forecast": fc.get("summary", {}),
-        "outputs": sorted(
-            str(p.relative_to(result.out))
-            for p in result.out.rglob("*")
-            if p.is_file() and ".cache" not in p.parts
-        ),
+        "outputs": _outputs(result.out, Path(result.store)),
         "versions": _versions(),
     }
