@@ -237,3 +237,21 @@ def test_a_missing_part_is_said_not_faked(tmp_path, demo):
     assert html.count("is not available") >= 3
     assert "crimecast.forecast is not installed" in html
     assert steps.part("no_such_part") is None
+
+
+def test_untested_forecasts_are_labelled_so():
+    """With too little history for any backtest, the summary says the forecast is untested."""
+    from crimecast.report.summary import forecast_summary
+
+    ds = pd.date_range("2025-03-01", periods=12, freq="MS")
+    chosen = pd.DataFrame(
+        {"unique_id": "city", "ds": ds, "model": "naive", "yhat": 100.0, "lo_80": 90.0,
+         "hi_80": 110.0, "lo_95": 80.0, "hi_95": 120.0}
+    )  # fmt: skip
+    train = pd.DataFrame({"unique_id": "city", "ds": ds[:2] - pd.DateOffset(months=2), "y": 5})
+    best = pd.DataFrame({"unique_id": ["city"], "model": ["naive"]})
+    out = forecast_summary(chosen, train, best, ("naive",), tested=False)
+    assert "UNTESTED" in out["bullets"][0][0]
+    assert out["warnings"][0].startswith("Only 2 complete month(s)")
+    tested = forecast_summary(chosen, train, best, ("naive",))
+    assert "best backtest" in tested["bullets"][0][0] and not tested["warnings"]

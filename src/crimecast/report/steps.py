@@ -393,7 +393,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         tables["forecast_errors"] = errors
     for name, df in tables.items():
         ctx.table(name, df)
-    summary = forecast_summary(chosen, train, best, models)
+    summary = forecast_summary(chosen, train, best, models, tested=len(scores) > 0)
     summary["series"] = int(train["unique_id"].nunique())
     figs = []
     city = chosen[chosen["unique_id"] == "city"]

@@ -114,7 +114,9 @@ def seg(key: str, value, label: str, fmt: str = "{:,.0f}") -> dict:
     return {"key": key, "value": value, "label": label, "fmt": fmt}
 
 
-def forecast_summary(chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFrame, models) -> dict:
+def forecast_summary(
+    chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFrame, models, tested: bool = True
+) -> dict:
     """Bullets and warnings from the chosen forecast of each series (pure)."""
     from crimecast import schema
 
@@ -122,7 +124,8 @@ def forecast_summary(chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFra
     city = chosen[chosen["unique_id"] == "city"].sort_values("ds")
     if len(city):
         model = city["model"].iloc[0]
-        parts = [f"The citywide forecast ({model}, the model with the best backtest) expects "]
+        how = "the model with the best backtest" if tested else "UNTESTED: too little history"
+        parts = [f"The citywide forecast ({model}, {how}) expects "]
         years = city.assign(year=city["ds"].dt.year).groupby("year")
         for i, (year, g) in enumerate(years):
             n = len(g)
@@ -188,4 +191,11 @@ def forecast_summary(chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFra
                 f"For {len(beaten)} of {len(best)} series a simple baseline had the best backtest; "
                 "their forecasts are the seasonal naive or naive ones.",
             )
+    if not tested:
+        months = int(train.groupby("unique_id").size().min()) if len(train) else 0
+        warnings.insert(
+            0,
+            f"Only {months} complete month(s) of history: too few to backtest any model, so "
+            "these forecasts are untested and should not be relied on.",
+        )
     return {"bullets": bullets, "warnings": warnings, "models": list(models)}
