@@ -107,6 +107,17 @@ def ledger_key(store: Store) -> str:
     return _digest([led.astype(str).values.tolist(), n])
 
 
+def code_digest() -> str:
+    """A digest of crimecast's own code and templates: a cached result made by other code (an
+    upgrade, a part that landed since) is never reused."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.j2")]):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def available_parts() -> dict[str, bool]:
     """Which analysis parts are installed in this checkout (each is built by its own issue)."""
     out = {}
@@ -308,7 +319,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         parts=parts,
     )
     results: dict[str, dict] = {"data": data}
-    base = {"ledger": ledger, "crimecast": __version__, "parts": parts}
+    base = {"ledger": ledger, "crimecast": __version__, "code": code_digest(), "parts": parts}
     step_opts = {
         "completeness": {},
         "eda": {"seed": options.seed},
