@@ -112,7 +112,13 @@ def test_opens_offline_in_chromium_without_requests(demo):
         page.goto((out / "report.html").as_uri(), wait_until="load")
         page.wait_for_selector(".plotly-graph-div .main-svg", timeout=20_000)
         drawn = page.evaluate("document.querySelectorAll('.plotly-graph-div .main-svg').length")
+        # printable: the print stylesheet hides the navigation and starts sections on new pages
+        page.emulate_media(media="print")
+        nav = page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display")
+        brk = page.evaluate("getComputedStyle(document.getElementById('data')).breakBefore")
+        pdf_ok = page.evaluate("document.body.scrollHeight") > 0
         b.close()
+    assert nav == "none" and brk == "page" and pdf_ok
     assert drawn >= 3
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     assert not errors, errors
