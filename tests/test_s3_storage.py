@@ -436,3 +436,24 @@ def test_crimecast_run_reads_and_writes_store_and_report_in_s3(s3):
     assert any(f["path"].startswith("parquet/incidents/year=") for f in stored["files"])
     info = CliRunner().invoke(app, ["info", "--json", "--store", store])
     assert info.exit_code == 0 and json.loads(info.stdout)["simulated"] == 5000
+
+
+def test_eda_and_hotspots_read_an_s3_store_and_publish_outputs_to_s3(s3, incidents_dir, data_dir):
+    sample = incidents_dir / "ivanco19_citywide_2020_10k.csv.gz"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(sample), "--store", s3["url"]]).exit_code == 0
+    out = f"s3://{s3['bucket']}/out"
+    res = runner.invoke(
+        app, ["eda", "--store", s3["url"], "--out", out, "--no-png", "--no-profiles"]
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        app,
+        ["hotspots", "--store", s3["url"], "--out", out, "--permutations", "0",
+         "--boundaries", str(data_dir / "geo" / "LAPD_Divisions.geojson")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    keys = _keys(s3, "out/")
+    assert any(k.endswith("/tables/by_year.csv") for k in keys)
+    assert any(k.endswith("hotspots/gi_star.csv") for k in keys)
+    assert not Path("s3:").exists()  # never a local folder named after the URL

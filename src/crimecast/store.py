@@ -356,8 +356,8 @@ class Store:
         if unknown:
             raise StoreError(f"unknown incident columns: {sorted(unknown)}")
         where, params = (filters or Filters()).to_sql()
-        return self.con.execute(
-            f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params
+        return self.con.sql(
+            f"SELECT {', '.join(cols)} FROM incidents WHERE {where}", params=params
         ).to_arrow_table()
 
     def count(self, filters: Filters | None = None) -> int:

@@ -20,7 +20,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from crimecast import config, eda, schema
+from crimecast import config, eda, schema, storage
 from crimecast.commands.common import (
     AreaOpt,
     CategoryOpt,
@@ -164,32 +164,34 @@ def eda_command(
     weapons, arrests, reporting delay and crime-mix profiles, as CSV tables and figures."""
     filters = build_filters(date_from, date_to, area, category, klass)
     pop = read_population(population) if population else None
-    _writable(Path(out))  # fail before minutes of work, not after
-    with progress() as bar:
-        task = bar.add_task("loading incidents", total=None)
-        with Store(store, read_only=True) as st:
-            incidents = load_incidents(st, filters, eda.COLUMNS)
-            completeness = st.completeness()
-        bar.update(task, description=f"analysing {len(incidents):,} incidents")
-        result = eda.build(
-            incidents,
-            completeness,
-            population=pop,
-            with_profiles=profiles,
-            seed=config.get_int("seed"),
+    if not storage.parse(out).is_s3:
+        _writable(Path(out))  # fail before minutes of work, not after
+    with storage.open_out(out) as local_out:  # the path itself, or a copy published to S3
+        with progress() as bar:
+            task = bar.add_task("loading incidents", total=None)
+            with storage.open_store(store) as where, Store(where, read_only=True) as st:
+                incidents = load_incidents(st, filters, eda.COLUMNS)
+                completeness = st.completeness()
+            bar.update(task, description=f"analysing {len(incidents):,} incidents")
+            result = eda.build(
+                incidents,
+                completeness,
+                population=pop,
+                with_profiles=profiles,
+                seed=config.get_int("seed"),
+            )
+            bar.update(task, description="writing figures", total=len(result.specs), completed=0)
+            try:
+                manifest = write_outputs(result, local_out, png, lambda: bar.advance(task))
+            except OSError as exc:
+                raise _cannot_write(out, exc) from exc
+        for msg in result.messages:
+            console.print(f"[yellow]note:[/] {msg}", highlight=False)
+        console.print(
+            f"{result.incidents:,} incidents: {len(manifest['tables'])} tables in {out}/tables, "
+            f"{len(manifest['figures'])} figures in {out}/figures",
+            highlight=False,
         )
-        bar.update(task, description="writing figures", total=len(result.specs), completed=0)
-        try:
-            manifest = write_outputs(result, Path(out), png, lambda: bar.advance(task))
-        except OSError as exc:
-            raise _cannot_write(out, exc) from exc
-    for msg in result.messages:
-        console.print(f"[yellow]note:[/] {msg}", highlight=False)
-    console.print(
-        f"{result.incidents:,} incidents: {len(manifest['tables'])} tables in {out}/tables, "
-        f"{len(manifest['figures'])} figures in {out}/figures",
-        highlight=False,
-    )
 
 
 def register(app: typer.Typer) -> None:

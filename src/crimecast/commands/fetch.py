@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from crimecast import config
+from crimecast import config, storage
 from crimecast.commands.common import StoreOpt, console, progress
 from crimecast.errors import ConfigError, NetworkError, StoreError
 from crimecast.ingest import socrata, sources
@@ -192,20 +192,22 @@ def fetch(
     if size < 1:
         raise ConfigError(f"--page-size {size} must be at least 1", hint="e.g. --page-size 50000")
     client = make_client()
-    with Store(store) as st:  # creates the store, and fails early if another process holds it
-        downloads = st.downloads_dir
-    summaries = []
-    for source in chosen:
-        try:
-            summary = fetch_one(source, client, store, downloads, size, full)
-        except NetworkError as exc:
-            if summaries:  # earlier datasets are in the store; say so before failing
-                done = ", ".join(s["dataset"] for s in summaries)
-                exc.message += f" (already fetched and stored: {done})"
-            raise
-        summaries.append(summary)
-        if not as_json:
-            _print(summary)
+    # An s3:// store is fetched into a working copy and published as a new version at the end.
+    with storage.open_store(store, write=True) as where:
+        with Store(where) as st:  # creates the store, and fails early if another process holds it
+            downloads = st.downloads_dir
+        summaries = []
+        for source in chosen:
+            try:
+                summary = fetch_one(source, client, where, downloads, size, full)
+            except NetworkError as exc:
+                if summaries:  # earlier datasets are in the store; say so before failing
+                    done = ", ".join(s["dataset"] for s in summaries)
+                    exc.message += f" (already fetched and stored: {done})"
+                raise
+            summaries.append(summary)
+            if not as_json:
+                _print(summary)
     if client.retried and not as_json:
         console.print(f"{client.retried} request(s) were retried", highlight=False)
     if as_json:

@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from crimecast import config, spatial
+from crimecast import config, spatial, storage
 from crimecast.commands.common import (
     AreaOpt,
     CategoryOpt,
@@ -197,7 +197,7 @@ def hotspots(
     if perms < 0:
         raise ConfigError("--permutations must be 0 or more", hint="999 is the usual choice")
     filters = build_filters(date_from, date_to, area, category, klass)
-    with Store(store, read_only=True) as st:
+    with storage.open_store(store) as where, Store(where, read_only=True) as st:
         incidents = st.incidents(filters, columns=COLUMNS)
         through = st.complete_through()
     if incidents.empty:
@@ -206,7 +206,7 @@ def hotspots(
             hint="widen --from/--to, --area, --category or --class (crimecast info shows the "
             "store's date range)",
         )
-    divisions, warns, origin = load_divisions(boundaries_file, store)
+    divisions, warns, origin = load_divisions(boundaries_file, where)
     with console.status(f"hotspot analysis of {len(incidents):,} incidents"):
         result = spatial.analyse(
             incidents,
@@ -219,8 +219,9 @@ def hotspots(
             through=pd.Timestamp(through) if through is not None else None,
         )
     result.notes[:0] = [f"division boundaries: {origin}", *warns]
-    target = Path(out) / "hotspots"
-    written = write_outputs(result, target, basemap)
+    with storage.open_out(out) as local_out:  # an S3 --out is published when complete
+        target = Path(local_out) / "hotspots"
+        written = write_outputs(result, target, basemap)
     summary = result.summary()
     if as_json:
         print(json.dumps(_jsonable(summary), indent=1))
