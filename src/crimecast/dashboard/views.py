@@ -136,17 +136,9 @@ def heatmap_figure(grid: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.add_annotation(
-        text="LAPD records many unknown times as 12:00, so the noon column runs high",
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=-0.42,
-        font={"size": 11, "color": "#555"},
-    )
-    fig = _layout(fig, title, "Hour of day", "")
-    fig.update_layout(margin={"b": 85})
+    note = "LAPD records many unknown times as 12:00, so the noon column runs high"
+    fig = _layout(fig, f"{title}<br><sup>{note}</sup>", "Hour of day", "")
+    fig.update_layout(margin={"t": 65})
     return fig
 
 
@@ -291,7 +283,7 @@ def hotspot_map(
                     x=xs,
                     y=ys,
                     mode="lines",
-                    line={"color": colour, "width": 1.5},
+                    line={"color": colour, "width": 0.7},
                     name=f"Gi* {label} spot (last run)",
                 )
             )
