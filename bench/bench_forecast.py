@@ -154,8 +154,17 @@ def _burn(group: pd.DataFrame) -> pd.DataFrame:
 def speedup() -> dict:
     """2 workers vs 1 on 22 series; the same for a pure-CPU control function, which shows how
     much of 2 cores this (shared) machine actually gave during the run."""
+    import sys
+    import types
+
     from crimecast.backends.local import map_groups
 
+    if getattr(sys.modules.get(__name__), "_burn", None) is not _burn:
+        # bench/run.py loads this file without registering it, and worker processes find a
+        # function by its module's name: register this very module under its name
+        shim = types.ModuleType(__name__)
+        shim.__dict__.update(globals())
+        sys.modules[__name__] = shim
     ctl = pd.DataFrame({"k": range(22)})
     t0 = time.perf_counter()
     map_groups(ctl, "k", _burn, n_jobs=1)
