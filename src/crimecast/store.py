@@ -86,6 +86,8 @@ class Store:
                 f"cannot open the store at {self.path}: {str(exc).splitlines()[0]}",
                 hint="another crimecast process may be writing to it; wait for it to finish",
             ) from exc
+        # crimecast draws its own progress; DuckDB's bar would land in stdout (and in JSON output)
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
 
