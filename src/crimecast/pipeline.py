@@ -13,6 +13,7 @@ which parts are available. Re-running with nothing new loads every step from the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import json
@@ -107,9 +108,11 @@ def ledger_key(store: Store) -> str:
     return _digest([led.astype(str).values.tolist(), n])
 
 
+@functools.cache
 def code_digest() -> str:
     """A digest of crimecast's own code and templates: a cached result made by other code (an
-    upgrade, a part that landed since) is never reused."""
+    upgrade, a part that landed since) is never reused. Taken once per process: the code a
+    process runs is the code it imported."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted([*root.rglob("*.py"), *root.rglob("*.j2")]):
