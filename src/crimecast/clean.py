@@ -118,10 +118,14 @@ def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[st
     total, ok = con.execute(
         f"SELECT count({occ}), count({_date_expr(occ, dayfirst)}) FROM {sample}"
     ).fetchall()[0]
-    bad = con.execute(
-        f"SELECT DISTINCT {occ} FROM {sample} WHERE {occ} IS NOT NULL "
-        f"AND {_date_expr(occ, dayfirst)} IS NULL LIMIT 3"
-    ).fetchall()
+    bad = (
+        con.execute(
+            f"SELECT DISTINCT {occ} FROM {sample} WHERE {occ} IS NOT NULL "
+            f"AND {_date_expr(occ, dayfirst)} IS NULL LIMIT 3"
+        ).fetchall()
+        if ok < total
+        else []
+    )
     return dayfirst, (ok / total if total else 0.0), [b[0] for b in bad]
 
 
