@@ -274,3 +274,26 @@ def test_something_that_is_not_a_spark_master_fails_in_bounded_time():
     assert res.stdout.startswith("NetworkError"), res.stdout + res.stderr[-2000:]
     assert f"spark://127.0.0.1:{port} accepted a connection but did not take" in res.stdout
     assert time.monotonic() - t0 < 45  # Spark's own retries alone take about 60 s
+
+
+def test_spark_master_flag_is_checked_before_any_work(tmp_path):
+    """--spark-master on run, forecast and backtest: a malformed URL or a flag without
+    --backend spark is one clear message, before data is read."""
+    from typer.testing import CliRunner
+
+    from crimecast.cli import app
+
+    csv = tmp_path / "s.csv"
+    csv.write_text("unique_id,ds,y\n" + "".join(f"a,2020-{m:02d}-01,{m}\n" for m in range(1, 13)))
+    runner = CliRunner()
+    for cmd in (
+        ["forecast", "--input", str(csv), "--horizon", "2"],
+        ["backtest", "--input", str(csv), "--horizon", "2", "--windows", "1"],
+        ["run", "--demo", "--out", str(tmp_path / "out")],
+    ):
+        bad = runner.invoke(app, [*cmd, "--backend", "spark", "--spark-master", "nonsense://x"])
+        assert bad.exit_code != 0
+        assert "is not a Spark master URL" in str(bad.exception)
+        alone = runner.invoke(app, [*cmd, "--spark-master", "local[2]"])
+        assert alone.exit_code != 0 and "needs --backend spark" in str(alone.exception)
+    assert not (tmp_path / "out").exists()

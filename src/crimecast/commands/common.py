@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,31 @@ CategoryOpt = Annotated[
 ClassOpt = Annotated[
     list[str] | None, typer.Option("--class", help="violent / property / other (repeatable)")
 ]
+
+
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL for --backend spark, e.g. local[2] or spark://HOST:7077 "
+        "(env CRIMECAST_SPARK_MASTER)",
+        show_default=False,
+    ),
+]
+
+
+def use_spark_master(master: str | None, backend: str) -> None:
+    """A --spark-master flag overrides CRIMECAST_SPARK_MASTER for this process; it is checked
+    (format, and a spark:// master must answer) before any work starts."""
+    if master is None:
+        return
+    if backend != "spark":
+        from crimecast.errors import ConfigError
+
+        raise ConfigError("--spark-master needs --backend spark", hint="add --backend spark")
+    from crimecast.backends.spark import check_master
+
+    os.environ["CRIMECAST_SPARK_MASTER"] = check_master(master)
 
 
 def build_filters(date_from=None, date_to=None, area=None, category=None, klass=None) -> Filters:

@@ -16,9 +16,11 @@ from crimecast.commands.common import (
     CategoryOpt,
     DateFromOpt,
     DateToOpt,
+    SparkMasterOpt,
     StoreOpt,
     build_filters,
     console,
+    use_spark_master,
 )
 from crimecast.errors import ConfigError, InputFileError
 from crimecast.forecast import engine, metrics, reconcile, validate
@@ -116,6 +118,7 @@ def forecast_cmd(
     ] = None,
     models: ModelsOpt = None,
     backend: BackendOpt = "local",
+    spark_master: SparkMasterOpt = None,
     n_jobs: JobsOpt = 2,
     out: Annotated[Path | None, typer.Option("--out", help="output CSV")] = None,
     level: LevelOpt = "city",
@@ -133,6 +136,7 @@ def forecast_cmd(
     category: CategoryOpt = None,
 ) -> None:
     """Forecast every series with intervals; writes unique_id, ds, model, yhat, lo/hi_80, lo/hi_95."""
+    use_spark_master(spark_master, backend)
     panel.check_level_freq("city", freq)
     chosen = fmodels.parse_models(models, engine.DEFAULT_MODELS)
     filters = build_filters(date_from, date_to, area, category)
@@ -281,6 +285,7 @@ def backtest_cmd(
     ] = None,
     models: ModelsOpt = None,
     backend: BackendOpt = "local",
+    spark_master: SparkMasterOpt = None,
     n_jobs: JobsOpt = 2,
     out: Annotated[Path | None, typer.Option("--out", help="output CSV")] = None,
     summary_out: Annotated[
@@ -296,6 +301,7 @@ def backtest_cmd(
     """Rolling-origin backtest against the simple baselines; prints MASE, WAPE and coverage."""
     from crimecast.forecast import backtest as bt
 
+    use_spark_master(spark_master, backend)
     panel.check_level_freq("city", freq)
     if horizon < 1:
         raise ConfigError(f"--horizon must be at least 1, not {horizon}")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crimecast import config
-from crimecast.commands.common import OutOpt, console
+from crimecast.commands.common import OutOpt, SparkMasterOpt, console, use_spark_master
 from crimecast.errors import ConfigError, NetworkError
 
 
@@ -36,6 +36,7 @@ def run(
     backend: Annotated[
         str, typer.Option("--backend", help="where forecasts run: local or spark")
     ] = "local",
+    spark_master: SparkMasterOpt = None,
     seed: Annotated[
         int | None, typer.Option("--seed", help="random seed (env CRIMECAST_SEED)")
     ] = None,
@@ -71,6 +72,7 @@ def run(
         )
     if backend not in ("local", "spark"):
         raise ConfigError(f"unknown backend {backend!r}", hint="use --backend local or spark")
+    use_spark_master(spark_master, backend)
     if not 1 <= horizon <= 120:
         raise ConfigError(f"--horizon {horizon} is out of range", hint="use 1-120 months, e.g. 24")
     if demo_rows < 1000:
