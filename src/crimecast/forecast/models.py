@@ -167,13 +167,6 @@ def ets_spec(n: int, m: int) -> dict:
     }
 
 
-def ets_series(y: np.ndarray, ds: pd.DatetimeIndex | None, freq: str) -> pd.Series:
-    """The pandas series statsmodels needs for dated predictions."""
-    from crimecast.forecast.calendar import regular_index
-
-    return pd.Series(y, index=regular_index(ds, freq, len(y)))
-
-
 class ETS(BaseModel):
     """Exponential smoothing, damped trend (statsmodels ETSModel, exact intervals)."""
 
@@ -188,7 +181,10 @@ class ETS(BaseModel):
         spec = ets_spec(self.y.size, self.m)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = ETSModel(ets_series(self.y, self.ds, self.freq), **spec)
+            # A plain positional index: ETS needs no dates (the season length is given), and a
+            # dated index makes statsmodels build date ranges on every prediction call, which
+            # cost more than the fit itself on monthly series.
+            model = ETSModel(pd.Series(self.y), **spec)
             self.result = model.fit(disp=False)
 
     def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
