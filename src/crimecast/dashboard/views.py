@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
+from crimecast.forecast.plots import add_forecast  # noqa: E402
+
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 UNIT = {"D": "day", "W": "week", "MS": "month"}
 HOT_COLOURS = {"hot": VERMILLION, "cold": BLUE}
@@ -80,30 +82,6 @@ def series_figure(
     if forecast is not None and len(forecast):
         add_forecast(fig, forecast)
     return _layout(fig, title, "Date the crime occurred", f"Incidents per {unit}")
-
-
-def add_forecast(fig: go.Figure, fc: pd.DataFrame, name: str = "Forecast") -> None:
-    for lo, hi, alpha, level in (("lo_95", "hi_95", 0.15, 95), ("lo_80", "hi_80", 0.3, 80)):
-        fig.add_trace(
-            go.Scatter(
-                x=list(fc["ds"]) + list(fc["ds"])[::-1],
-                y=list(fc[hi]) + list(fc[lo])[::-1],
-                fill="toself",
-                fillcolor=f"rgba(230,159,0,{alpha})",
-                line={"width": 0},
-                name=f"{level}% interval",
-                hoverinfo="skip",
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=fc["ds"],
-            y=fc["yhat"],
-            mode="lines",
-            name=name,
-            line={"color": ORANGE, "dash": "dash"},
-        )
-    )
 
 
 def series_png(df: pd.DataFrame, freq: str, simulated: bool) -> bytes:

@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
 from crimecast import schema  # noqa: E402
+from crimecast.forecast.plots import add_forecast  # noqa: E402
 from crimecast.report.summary import forecast_summary  # noqa: E402
 from crimecast.store import Store  # noqa: E402
 
@@ -285,26 +286,7 @@ def forecast_plot(history: pd.DataFrame, fc: pd.DataFrame, excluded: pd.DataFram
                 marker={"color": FLAG_COLOUR, "symbol": "x", "size": 8},
             )
         )
-    for lo, hi, alpha, lv in (("lo_95", "hi_95", 0.15, 95), ("lo_80", "hi_80", 0.3, 80)):
-        fig.add_trace(
-            go.Scatter(
-                x=fc["ds"].tolist() + fc["ds"].tolist()[::-1],
-                y=fc[hi].tolist() + fc[lo].tolist()[::-1],
-                fill="toself",
-                fillcolor=f"rgba(230,159,0,{alpha})",
-                line={"width": 0},
-                name=f"{lv}% interval",
-                hoverinfo="skip",
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=fc["ds"].tolist(),
-            y=fc["yhat"].tolist(),
-            name="Forecast",
-            line={"color": OKABE_ITO[1], "dash": "dash"},
-        )
-    )
+    add_forecast(fig, fc)
     fig.update_layout(
         title=title,
         xaxis_title="Month",
