@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from crimecast import schema
 from crimecast.errors import StoreError
 from crimecast.store import Store
 
@@ -203,3 +204,75 @@ def test_ingest_frame(tmp_path):
         rep = st.ingest_frame(raw, "page-1")
         assert (rep.stored, rep.quarantined) == (1, 1)
         assert st.incidents()["area_name"].tolist() == ["Wilshire"]
+
+
+def _big_file_with_faults(path: Path, n: int) -> tuple[Path, list[int], int]:
+    """n generated rows (about 40 MB, so DuckDB reads it on several threads) with garbage
+    dates at known rows, one malformed line, and two ids repeated at the end with a new crime
+    code. Returns the file, the data rows (1-based) that must be quarantined for their dates,
+    and the malformed line's data row."""
+    gen = path.with_suffix(".gen.csv")
+    bad = [7, 123_457, 299_999, 512_345, n]
+    duckdb.sql(
+        f"""COPY (SELECT i AS DR_NO, '01/02/2019' AS "Date Rptd",
+                  CASE WHEN i IN ({", ".join(map(str, bad))}) THEN 'garbage'
+                       ELSE '01/01/2019' END AS "DATE OCC",
+                  1 + i % 21 AS AREA, 624 AS "Crm Cd",
+                  (i % 9000) || ' S FIGUEROA ST AND A LONGER STREET NAME' AS LOCATION
+                FROM range(1, {n} + 1) t(i)) TO '{gen}' (HEADER, DELIMITER ',')"""
+    )
+    lines = gen.read_text().splitlines()
+    gen.unlink()
+    malformed = 250_000  # inserted as this data row; the rows after it move down by one
+    lines.insert(malformed, "1,2,3,4,5,6,7,8")
+    lines += [
+        "5,01/02/2019,01/01/2019,6,510,NEWER VERSION",
+        "400000,01/02/2019,01/01/2019,11,510,NEWER VERSION",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path, [r if r < malformed else r + 1 for r in bad], malformed
+
+
+@pytest.mark.parametrize("store_empty", [True, False], ids=["bulk-load", "merge"])
+def test_large_file_keeps_row_numbers_and_newest_versions(tmp_path, store_empty):
+    """Both ingest paths (bulk load into an empty store, merge into a filled one) read a file
+    on several threads; quarantined rows must still name their row in the file, and the later
+    copy of a repeated id must win."""
+    n = 600_000
+    path, bad_rows, malformed = _big_file_with_faults(tmp_path / "big.csv", n)
+    with Store(tmp_path / "s") as st:
+        if not store_empty:
+            st.ingest_files(
+                [
+                    csv_file(
+                        tmp_path / "other.csv", [(999_999_999, "01/02/2020", "01/01/2020", 1, 624)]
+                    )
+                ]
+            )
+        rep = st.ingest_files([path])[0]
+        assert rep.reconciles
+        assert (rep.rows_read, rep.quarantined, rep.duplicates_merged) == (n + 3, 6, 2)
+        assert rep.stored == n - len(bad_rows)
+        q = st.quarantine()
+        dates = q[q["reason"].str.startswith("unparseable occurred date")]
+        assert sorted(dates["row_number"].astype(int)) == bad_rows
+        assert q[q["reason"].str.startswith("malformed")]["row_number"].astype(int).tolist() == [
+            malformed
+        ]
+        raw = json.loads(dates.sort_values("row_number")["raw"].iloc[0])
+        assert raw["DR_NO"] == "7" and raw["DATE OCC"] == "garbage"
+        newer = st.query(
+            "SELECT record_id, crime_code, area_id, location FROM incidents "
+            "WHERE record_id IN ('5', '400000') ORDER BY 1"
+        )
+        assert newer["crime_code"].tolist() == [510, 510]
+        assert newer["location"].tolist() == ["NEWER VERSION"] * 2
+        assert st.count() == n - len(bad_rows) + (0 if store_empty else 1)
+        described = st.query("DESCRIBE incidents")
+        assert list(zip(described["column_name"], described["column_type"], strict=True)) == [
+            (name, typ) for name, typ, _ in schema.INCIDENT_SCHEMA
+        ]
+        mirrored = duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{st.parquet_dir}/*/*.parquet')"
+        ).fetchall()[0][0]
+        assert mirrored == st.count()

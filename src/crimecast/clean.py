@@ -73,13 +73,26 @@ def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister(f"{name}_df")
 
 
-def _col(mapping: dict[str, str], raw_field: str) -> str:
-    """A trimmed, null-if-blank text expression for a raw field, or NULL if the file lacks it."""
+def _raw(mapping: dict[str, str], raw_field: str) -> str:
+    """The file's column for a raw field as it is, or NULL if the file lacks it."""
     col = mapping.get(raw_field)
     if col is None:
         return "CAST(NULL AS VARCHAR)"
-    quoted = '"' + col.replace('"', '""') + '"'
-    return f"nullif(nullif(nullif(trim({quoted}), ''), 'NA'), 'null')"
+    return '"' + col.replace('"', '""') + '"'
+
+
+def _col(mapping: dict[str, str], raw_field: str) -> str:
+    """A trimmed, null-if-blank text expression for a raw field, or NULL if the file lacks it.
+    Only values with an edge space are trimmed: trimming every value of every column cost more
+    than the rest of the cleaning."""
+    q = _raw(mapping, raw_field)
+    if raw_field not in mapping:
+        return q
+    blank = "IN ('', 'NA', 'null')"
+    return (
+        f"CASE WHEN {q} {blank} THEN NULL WHEN {q} LIKE ' %' OR {q} LIKE '% ' THEN "
+        f"CASE WHEN trim({q}) {blank} THEN NULL ELSE trim({q}) END ELSE {q} END"
+    )
 
 
 def _date_expr(text: str, dayfirst: bool = False) -> str:
@@ -89,12 +102,14 @@ def _date_expr(text: str, dayfirst: bool = False) -> str:
     dropped: the time of day comes from TIME OCC."""
     d = f"split_part(split_part({text}, ' ', 1), 'T', 1)"
     md = "%d/%m" if dayfirst else "%m/%d"
-    return f"""CAST(CASE
+    # The portal exports' own format first, whole: cutting the time off every value first
+    # costs more than parsing it.
+    return f"""CAST(coalesce(try_strptime({text}, '{md}/%Y %I:%M:%S %p'), CASE
       WHEN {d} LIKE '%/%/____' THEN try_strptime({d}, '{md}/%Y')
       WHEN {d} LIKE '%/%/__' THEN try_strptime({d}, '{md}/%y')
       WHEN {d} LIKE '____-%-%' THEN try_strptime({d}, '%Y-%m-%d')
       WHEN {d} LIKE '________' THEN try_strptime({d}, '%Y%m%d')
-    END AS DATE)"""
+    END) AS DATE)"""
 
 
 def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[str, str]):
@@ -130,8 +145,8 @@ def probe_dates(con: duckdb.DuckDBPyConnection, raw_table: str, mapping: dict[st
 
 
 def _int_expr(text: str) -> str:
-    """Integers as text, tolerating padding ('03'), floats ('123.0') and blanks."""
-    return f"try_cast(try_cast({text} AS DOUBLE) AS INTEGER)"
+    """Integers as text, tolerating padding ('03', ' 3 '), floats ('123.0') and blanks."""
+    return f"coalesce(try_cast({text} AS INTEGER), try_cast(try_cast({text} AS DOUBLE) AS INTEGER))"
 
 
 def clean_sql(
@@ -143,26 +158,33 @@ def clean_sql(
     today: dt.date | None = None,
     dayfirst: bool = False,
 ) -> str:
-    """SELECT producing canonical columns plus `_rn` and `_reason` (null if clean)."""
+    """SELECT producing canonical columns plus `_reason` (null if clean) and `_raw_json` (the
+    row's raw values, only for rows with a reason), in the raw relation's row order."""
     today = today or dt.date.today()
     c = {f: _col(mapping, f) for f in schema.RAW_FIELDS}
+    # Numbers and coordinates are cast straight from the raw text: the casts ignore edge spaces
+    # and give NULL for blanks, so they need no trimming.
+    n = {f: _raw(mapping, f) for f in schema.RAW_FIELDS}
     has_area_cols = "area" in mapping or "area_name" in mapping
     src = "'" + source.replace("'", "''") + "'"
-    raw_cols = [col for col in mapping.values()]
     if has_ids:
         record_id = f"coalesce(nullif(ltrim({_int_text(c['dr_no'])}, '0'), ''), {c['dr_no']})"
     else:
         # No ids: derive one from the row's content, so re-ingesting the file stays idempotent.
         parts = ", ".join(_col(mapping, f) for f in schema.RAW_FIELDS if f in mapping)
         record_id = f"'h:' || substr(md5(concat_ws('|', {parts})), 1, 20)"
-    del raw_cols
-    time_int = _int_expr(f"replace({c['time_occ']}, ':', '')")
+    time_int = _int_expr(f"replace({n['time_occ']}, ':', '')")
     point_lat = f"try_cast(regexp_extract({c['location_point']}, '\\(\\s*([-0-9.]+)', 1) AS DOUBLE)"
     point_lon = f"try_cast(regexp_extract({c['location_point']}, ',\\s*([-0-9.]+)', 1) AS DOUBLE)"
     bbox = schema.LA_BBOX
     return f"""
+SELECT * EXCLUDE (_rawrow),
+  -- JSON only for the quarantined rows: turning every row into JSON would cost more than all
+  -- the cleaning.
+  CASE WHEN _reason IS NOT NULL THEN to_json(_rawrow) END AS _raw_json
+FROM (
 WITH r AS (
-  SELECT _rn,
+  SELECT raw AS _rawrow,
     {record_id} AS record_id,
     {c["dr_no"]} AS raw_id,
     {_date_expr(c["date_rptd"], dayfirst)} AS date_reported,
@@ -170,30 +192,30 @@ WITH r AS (
     {_date_expr(c["date_occ"], dayfirst)} AS occurred_date,
     {time_int} AS t,
     {c["area"]} AS area_text,
-    {_int_expr(c["area"])} AS area_num,
+    {_int_expr(n["area"])} AS area_num,
     -- names are looked up only where the number is missing or unknown (regexes are costly)
-    CASE WHEN coalesce({_int_expr(c["area"])}, 0) NOT BETWEEN 1 AND 21 THEN
+    CASE WHEN coalesce({_int_expr(n["area"])}, 0) NOT BETWEEN 1 AND 21 THEN
       lower(regexp_replace({c["area_name"]}, '[^A-Za-z0-9]', '', 'g')) END AS area_key,
-    {_int_expr(c["rpt_dist_no"])} AS rpt_dist,
-    {_int_expr(c["part_1_2"])} AS part_raw,
-    {_int_expr(c["crm_cd"])} AS code_raw,
+    {_int_expr(n["rpt_dist_no"])} AS rpt_dist,
+    {_int_expr(n["part_1_2"])} AS part_raw,
+    {_int_expr(n["crm_cd"])} AS code_raw,
     {c["crm_cd_desc"]} AS desc_raw,
-    CASE WHEN {_int_expr(c["crm_cd"])} IS NULL THEN
+    CASE WHEN {_int_expr(n["crm_cd"])} IS NULL THEN
       regexp_replace(upper({c["crm_cd_desc"]}), '[^A-Z0-9]', '', 'g') END AS desc_key,
     {c["mocodes"]} AS mocodes,
-    {_int_expr(c["vict_age"])} AS age_raw,
+    {_int_expr(n["vict_age"])} AS age_raw,
     upper({c["vict_sex"]}) AS sex_raw,
     {c["vict_descent"]} AS descent_raw,
-    {_int_expr(c["premis_cd"])} AS premise_code,
+    {_int_expr(n["premis_cd"])} AS premise_code,
     {c["premis_desc"]} AS premise_desc_raw,
-    {_int_expr(c["weapon_used_cd"])} AS weapon_code_raw,
+    {_int_expr(n["weapon_used_cd"])} AS weapon_code_raw,
     {c["weapon_desc"]} AS weapon_desc_raw,
     upper({c["status"]}) AS status_raw,
     {c["status_desc"]} AS status_desc_raw,
-    regexp_replace({c["location"]}, '  +', ' ', 'g') AS location,
-    regexp_replace({c["cross_street"]}, '  +', ' ', 'g') AS cross_street,
-    coalesce(try_cast({c["lat"]} AS DOUBLE), {point_lat}) AS lat_raw,
-    coalesce(try_cast({c["lon"]} AS DOUBLE), {point_lon}) AS lon_raw
+    {_squeeze(c["location"])} AS location,
+    {_squeeze(c["cross_street"])} AS cross_street,
+    coalesce(try_cast({n["lat"]} AS DOUBLE), {point_lat}) AS lat_raw,
+    coalesce(try_cast({n["lon"]} AS DOUBLE), {point_lon}) AS lon_raw
   FROM {raw_table} AS raw
 ), k AS (
   SELECT r.*,
@@ -209,7 +231,7 @@ WITH r AS (
   LEFT JOIN _lk_desc ld ON ld.key = r.desc_key
 )
 SELECT
-  k._rn,
+  k._rawrow,
   CASE
     WHEN {"raw_id IS NULL" if has_ids else "false"} THEN 'blank record id'
     WHEN occurred_date IS NULL THEN 'unparseable occurred date'
@@ -270,22 +292,56 @@ LEFT JOIN _lk_status ls ON ls.code = status_raw
 LEFT JOIN _lk_status lsr ON lower(lsr.label) = lower(status_desc_raw)
 LEFT JOIN _lk_premise lp ON lp.code = k.premise_code
 LEFT JOIN _lk_weapon lw ON lw.code = k.weapon_code_raw
+)
 """
 
 
-def quarantine_sql(clean_table: str, raw_table: str) -> str:
-    """The quarantined rows with their raw values as JSON (built only for these rows: turning
-    every row into JSON would cost more than all the cleaning)."""
+def stage(
+    con: duckdb.DuckDBPyConnection, sql: str, table: str = "_clean", temp: bool = True
+) -> None:
+    """Run a `clean_sql` SELECT into a (temp) table whose rowids keep the raw rows' order.
+
+    DuckDB cannot estimate a CSV scan's size and would build hash tables on the million raw
+    rows instead of on the code tables, which both costs time and gives up the row order; so
+    its build-side swap is off for this statement."""
+    (previous,) = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0]
+    off = ",".join(filter(None, [previous, "build_side_probe_side"]))
+    con.execute(f"SET disabled_optimizers = '{off}'")
+    try:
+        con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {table} AS {sql}")
+    finally:
+        con.execute(f"SET disabled_optimizers = '{previous}'")
+
+
+def quarantine_sql(clean_table: str, rejected_rows: str | None = None) -> str:
+    """The quarantined rows of a staged table: (row_number, record_id, reason, raw), where
+    row_number is the data row in the file. Rows the CSV reader rejected as malformed
+    (`rejected_rows`, a table of their data-row numbers `r`) never reach the staged table, so
+    they are counted back in: parsed row k lies after the i-th rejected row when r_i - i < k."""
+    k = f"(c.rowid - (SELECT min(rowid) FROM {clean_table}) + 1)"
+    shift = (
+        f" + (SELECT count(*) FROM (SELECT r - row_number() OVER (ORDER BY r) AS before "
+        f"FROM {rejected_rows}) rj WHERE rj.before < {k})"
+        if rejected_rows
+        else ""
+    )
     return (
-        f"SELECT c._rn AS row_number, c.record_id, c._reason AS reason, "
-        f"to_json(raw) AS raw FROM {clean_table} c JOIN {raw_table} raw ON raw._rn = c._rn "
-        f"WHERE c._reason IS NOT NULL ORDER BY c._rn"
+        f"SELECT {k}{shift} AS row_number, c.record_id, c._reason AS reason, "
+        f"c._raw_json AS raw FROM {clean_table} c WHERE c._reason IS NOT NULL ORDER BY c.rowid"
     )
 
 
 def _int_text(text: str) -> str:
-    """An id as text without a float tail ('190101086.0' -> '190101086')."""
-    return f"regexp_replace({text}, '\\.0+$', '')"
+    """An id as text without a float tail ('190101086.0' -> '190101086'); the regex runs only
+    on values with a dot."""
+    return (
+        f"CASE WHEN contains({text}, '.') THEN regexp_replace({text}, '\\.0+$', '') ELSE {text} END"
+    )
+
+
+def _squeeze(text: str) -> str:
+    """Runs of spaces as one (LAPD pads addresses); the regex runs only where there are runs."""
+    return f"CASE WHEN contains({text}, '  ') THEN regexp_replace({text}, '  +', ' ', 'g') ELSE {text} END"
 
 
 @dataclass
@@ -304,14 +360,14 @@ def clean_frame(
     try:
         install_lookups(con)
         layout = load_frame(con, raw, source, "_raw")
-        dayfirst, _, _ = probe_dates(con, "_raw", layout.mapping)
+        dayfirst, _, _ = probe_dates(con, layout.sample, layout.mapping)
         sql = clean_sql(layout.mapping, "_raw", source, layout.has_ids, simulated, today, dayfirst)
-        con.execute(f"CREATE TEMP TABLE _clean AS {sql}")
+        stage(con, sql)
         cols = ", ".join(schema.INCIDENT_COLUMNS)
         incidents = con.execute(
-            f"SELECT {cols} FROM _clean WHERE _reason IS NULL ORDER BY _rn"
+            f"SELECT {cols} FROM _clean WHERE _reason IS NULL ORDER BY rowid"
         ).df()
-        quarantine = con.execute(quarantine_sql("_clean", "_raw")).df()
+        quarantine = con.execute(quarantine_sql("_clean")).df()
     finally:
         con.close()
     quarantine.insert(0, "source", source)

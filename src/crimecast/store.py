@@ -14,6 +14,7 @@ rows read = rows stored + rows quarantined + duplicates merged.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -189,6 +190,22 @@ class Store:
                 pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
             ).hexdigest()
             layout = files.load_frame(con, frame, str(path), "_raw")
+        try:
+            self._clean_and_store(path, layout, src, simulated, today, digest, report)
+        finally:
+            layout.close()
+            # After a failure the transaction is aborted and its rollback drops these anyway.
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute(f"DROP {'VIEW' if layout.kind == 'csv' else 'TABLE'} IF EXISTS _raw")
+                for t in ("_sample", "_clean", "_batch", "_rejected_rows"):
+                    con.execute(f"DROP TABLE IF EXISTS {t}")
+        assert report.reconciles, report  # an internal invariant, never the user's fault
+        return report
+
+    def _clean_and_store(self, path, layout, src, simulated, today, digest, report) -> None:
+        """One scan of the raw rows into a cleaned temp table; then its good rows into
+        `incidents` (the newest version of a record wins) and the rest into `quarantine`."""
+        con = self.con
         report.layout = layout.describe()
         report.warnings = list(layout.warnings)
         if not layout.has_ids:
@@ -196,7 +213,9 @@ class Store:
                 f"{path.name}: no record ids (DR_NO); ids derived from each row's content, so "
                 "identical rows count as one incident"
             )
-        dayfirst, share, bad_dates = clean.probe_dates(con, "_raw", layout.mapping)
+        is_csv = layout.kind == "csv"
+        with files.csv_errors(path) if is_csv else contextlib.nullcontext():
+            dayfirst, share, bad_dates = clean.probe_dates(con, layout.sample, layout.mapping)
         if share == 0:
             col = layout.mapping["date_occ"]
             raise InputFileError(
@@ -210,10 +229,20 @@ class Store:
         sql = clean.clean_sql(
             layout.mapping, "_raw", src, layout.has_ids, simulated, today, dayfirst
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {sql}")
-        parsed = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
-        report.rows_read = parsed + len(layout.rejects)
-        for line, etype, msg, text in layout.rejects:
+        # Into an empty store the cleaned rows are staged in a table of the database itself,
+        # which then becomes `incidents`: a bulk load writes the rows once instead of twice.
+        bulk = not con.execute("SELECT count(*) FROM incidents").fetchall()[0][0]
+        staged = "_batch" if bulk else "_clean"
+        with files.csv_errors(path) if is_csv else contextlib.nullcontext():
+            clean.stage(con, sql, staged, temp=not bulk)
+        rejects = files.read_rejects(con) if is_csv else []
+        parsed, bad, distinct = con.execute(
+            "SELECT count(*), count(_reason), "
+            "count(DISTINCT record_id) FILTER (WHERE _reason IS NULL) FROM " + staged
+        ).fetchall()[0]
+        good = parsed - bad
+        report.rows_read = parsed + len(rejects)
+        for line, etype, msg, text in rejects:
             con.execute(
                 "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?)",
                 [
@@ -223,32 +252,24 @@ class Store:
                     json.dumps({"line": text}),
                 ],
             )
-        con.execute(
-            f"INSERT INTO quarantine SELECT ?, * FROM ({clean.quarantine_sql('_clean', '_raw')})",
-            [src],
-        )
-        bad = con.execute("SELECT count(*) FROM _clean WHERE _reason IS NOT NULL").fetchall()[0][0]
-        report.quarantined = bad + len(layout.rejects)
-        cols = ", ".join(schema.INCIDENT_COLUMNS)
-        good, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT record_id) FROM _clean WHERE _reason IS NULL"
-        ).fetchall()[0]
+        if bad:
+            rejected = None
+            if rejects:
+                rejected = "_rejected_rows"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {rejected} (r BIGINT)")
+                con.executemany(
+                    f"INSERT INTO {rejected} VALUES (?)", [[line] for line, *_ in rejects]
+                )
+            quarantined = clean.quarantine_sql(staged, rejected)
+            con.execute(f"INSERT INTO quarantine SELECT ?, * FROM ({quarantined})", [src])
+        report.quarantined = bad + len(rejects)
         in_file_dups = good - distinct
-        # The newest row per id wins; the window is only paid for when the file repeats ids.
-        newest = f"SELECT {cols} FROM _clean WHERE _reason IS NULL" + (
-            " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _rn DESC) = 1"
-            if in_file_dups
-            else ""
-        )
-        ids = "SELECT record_id FROM _clean WHERE _reason IS NULL"
-        replaced = con.execute(
-            f"SELECT count(*) FROM incidents WHERE record_id IN ({ids})"
-        ).fetchall()[0][0]
-        if replaced:
-            con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
-        con.execute(f"INSERT INTO incidents {newest}")
-        good = distinct
-        report.stored = good - replaced
+        if bulk:
+            replaced = 0
+            self._bulk_load(staged, in_file_dups)
+        else:
+            replaced = self._merge(staged, in_file_dups)
+        report.stored = distinct - replaced
         report.duplicates_merged = in_file_dups + replaced
         con.execute(
             "INSERT INTO ingests VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -265,10 +286,49 @@ class Store:
                 json.dumps(report.warnings),
             ],
         )
-        for t in ("_raw", "_clean"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-        assert report.reconciles, report  # an internal invariant, never the user's fault
-        return report
+
+    def _merge(self, staged: str, in_file_dups: int) -> int:
+        """The staged good rows into `incidents`, replacing stored versions of the same
+        records; the newest row per id wins. Returns how many stored records were replaced."""
+        con = self.con
+        cols = ", ".join(schema.INCIDENT_COLUMNS)
+        # The window is only paid for when the file repeats ids.
+        newest = f"SELECT {cols} FROM {staged} WHERE _reason IS NULL" + (
+            " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY rowid DESC) = 1"
+            if in_file_dups
+            else ""
+        )
+        ids = f"SELECT record_id FROM {staged} WHERE _reason IS NULL"
+        replaced = con.execute(
+            f"SELECT count(*) FROM incidents WHERE record_id IN ({ids})"
+        ).fetchall()[0][0]
+        if replaced:
+            con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
+        con.execute(f"INSERT INTO incidents {newest}")
+        return replaced
+
+    def _bulk_load(self, staged: str, in_file_dups: int) -> None:
+        """Turn the staged table into `incidents` (which is empty): drop the quarantined rows,
+        the older rows of repeated ids and the working columns, then swap names."""
+        con = self.con
+        con.execute(f"DELETE FROM {staged} WHERE _reason IS NOT NULL")
+        if in_file_dups:
+            con.execute(
+                f"DELETE FROM {staged} WHERE rowid IN (SELECT rowid FROM {staged} QUALIFY "
+                "row_number() OVER (PARTITION BY record_id ORDER BY rowid DESC) > 1)"
+            )
+        con.execute(f"ALTER TABLE {staged} DROP COLUMN _reason")
+        con.execute(f"ALTER TABLE {staged} DROP COLUMN _raw_json")
+        got = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE table_name = ? AND database_name = current_database() ORDER BY column_index",
+            [staged],
+        ).fetchall()
+        want = [(name, typ) for name, typ, _ in schema.INCIDENT_SCHEMA]
+        if got != want:  # the cleaning SQL and the schema disagree: a bug, never the user's
+            raise StoreError(f"staged columns {got} differ from the incident schema {want}")
+        con.execute("DROP TABLE incidents")
+        con.execute(f"ALTER TABLE {staged} RENAME TO incidents")
 
     def _refresh_completeness(self) -> None:
         monthly = self.con.execute(

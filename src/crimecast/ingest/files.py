@@ -1,8 +1,9 @@
-"""Read the files analysts hold (CSV, gzip, JSON, Parquet, SQLite) into a raw DuckDB table.
+"""Read the files analysts hold (CSV, gzip, JSON, Parquet, SQLite) as a raw DuckDB relation.
 
 Layout detection works from the header: BOM, quoting, delimiter, leading index columns, blank and
-duplicated column names. Every data row keeps its 1-based row number so quarantined rows can be
-traced back to the file. The raw table keeps the file's own column names (made unique); `layout`
+duplicated column names. A CSV becomes a view over DuckDB's parallel reader, so the cleaning reads
+the file once; other formats become a temp table. Either way the rows keep the file's order (the
+store numbers quarantined rows by it) and the file's own column names (made unique); `layout`
 says which column feeds which raw field of `schema.RAW_FIELDS`.
 """
 
@@ -14,6 +15,7 @@ import io
 import json
 import sqlite3
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,12 @@ class Layout:
     kind: str  # csv / json / parquet / sqlite
     has_ids: bool
     warnings: list[str] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)  # removed by `close` after the cleaning
+    sample: str = "_raw"  # a relation holding (the first rows of) the raw rows, for probing
+
+    def close(self) -> None:
+        for path in self.temp_files:
+            path.unlink(missing_ok=True)
 
     def describe(self) -> str:
         if "area" in self.mapping and "rpt_dist_no" in self.mapping and "mocodes" in self.mapping:
@@ -186,6 +194,38 @@ def read_header(path: Path, gz: bool, encoding: str) -> tuple[list[str], str]:
     return header, delim
 
 
+def load_head(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    gz: bool,
+    encoding: str,
+    delim: str,
+    columns: list[str],
+    table: str,
+    max_chars: int = 2 << 20,
+) -> bool:
+    """The file's first rows (about 2 MB) as a temp table of text, for the layout and date
+    probes; parsed here because starting DuckDB's parallel reader for a sample costs more than
+    the parse. False when no whole row fits (e.g. a huge field): probe the full scan instead."""
+    with _open_text(path, gz, encoding) as fh:
+        text = fh.read(max_chars)
+        if fh.read(1):
+            text = text[: text.rfind("\n") + 1]
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim, quotechar='"'))[1:]
+    except csv.Error:
+        return False
+    width = len(columns)
+    rows = [[v or None for v in r[:width]] + [None] * (width - len(r)) for r in rows if r]
+    if not rows:
+        return False
+    con.register("_head_df", pd.DataFrame(rows, columns=columns, dtype=object))
+    cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols} FROM _head_df")
+    con.unregister("_head_df")
+    return True
+
+
 def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
     kind, gz = sniff_kind(path)
     if kind != "csv":
@@ -214,7 +254,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         source, gz = tmp.name, False
-    # Rejected lines (wrong field count, bad quoting) are kept for the quarantine.
+    # Rejected lines (wrong field count, bad quoting) are kept for the quarantine; DuckDB fills
+    # the rejects table while the cleaning scans the view (see `read_rejects`).
     con.execute("DROP TABLE IF EXISTS _rejects")
     con.execute("DROP TABLE IF EXISTS _rejects_scan")
     try:
@@ -235,28 +276,43 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             auto_detect=False,
             max_line_size=16 << 20,
         )
-        rel.create_view("_csv_view", replace=True)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            "SELECT row_number() OVER () AS _rn, * FROM _csv_view"
+        # A view, not a table: the cleaning reads the file once, straight from the CSV scan.
+        rel.create_view(table, replace=True)
+        sample = (
+            "_sample" if load_head(con, path, gz, encoding, delim, columns, "_sample") else table
         )
-        con.execute("DROP VIEW _csv_view")
-        rejects = con.execute(
-            "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
-            "FROM _rejects GROUP BY line ORDER BY line"
-        ).fetchall()
+        with csv_errors(path):
+            refine_mapping(con, sample, mapping)
+    except BaseException:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
+        raise
+    layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings, sample=sample)
+    if tmp is not None:
+        layout.temp_files.append(Path(tmp.name))
+    return layout
+
+
+@contextmanager
+def csv_errors(path: Path):
+    """DuckDB's errors while scanning a CSV, as the user's error naming the file."""
+    try:
+        yield
     except duckdb.Error as exc:
         raise InputFileError(
             f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}",
             hint="check that the file is a complete comma-separated export",
         ) from exc
-    finally:
-        if tmp is not None:
-            Path(tmp.name).unlink(missing_ok=True)
-    refine_mapping(con, table, mapping)
-    layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings)
-    layout.rejects = [(int(line) - 1, etype, msg, text) for line, etype, msg, text in rejects]
-    return layout
+
+
+def read_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
+    """(data row, error type, message, the line's text) for each line the last CSV scan
+    rejected, in file order."""
+    rows = con.execute(
+        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+        "FROM _rejects GROUP BY line ORDER BY line"
+    ).fetchall()
+    return [(int(line) - 1, etype, msg, text) for line, etype, msg, text in rows]
 
 
 def _frame_to_table(
@@ -278,15 +334,10 @@ def _frame_to_table(
     check_required(path, mapping, columns)
     con.register("_frame", df)
     cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"SELECT row_number() OVER () AS _rn, {cols} FROM _frame"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols} FROM _frame")
     con.unregister("_frame")
     refine_mapping(con, table, mapping)
-    layout = Layout(columns, mapping, kind, "dr_no" in mapping)
-    layout.rejects = []
-    return layout
+    return Layout(columns, mapping, kind, "dr_no" in mapping)
 
 
 def _load_other(
