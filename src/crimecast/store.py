@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
@@ -71,6 +72,7 @@ class Store:
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path or config.get("store")).expanduser()
         self.read_only = read_only
+        self._touched_years: set[int] | None = None  # Parquet partitions the ingest touches
         db = self.path / DB_NAME
         if read_only and not db.exists():
             raise StoreError(
@@ -151,6 +153,8 @@ class Store:
         reports = []
         con = self.con
         clean.install_lookups(con)
+        # Partitions this ingest touches are rewritten; the rest of an up-to-date mirror is kept.
+        self._touched_years = set() if self._mirror_is_current() else None
         con.execute("BEGIN TRANSACTION")
         try:
             for path, frame in items:
@@ -165,7 +169,7 @@ class Store:
             con.execute("ROLLBACK")
             raise
         if any(not r.skipped and r.stored + r.duplicates_merged for r in reports):
-            self.export_parquet()
+            self.export_parquet(years=self._touched_years)
         return reports
 
     def _ingest_one(self, path: Path, frame, source, simulated, today) -> IngestReport:
@@ -266,6 +270,7 @@ class Store:
         in_file_dups = good - distinct
         if bulk:
             replaced = 0
+            self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
             self._bulk_load(staged, in_file_dups)
         else:
             replaced = self._merge(staged, in_file_dups)
@@ -303,9 +308,15 @@ class Store:
             f"SELECT count(*) FROM incidents WHERE record_id IN ({ids})"
         ).fetchall()[0][0]
         if replaced:
+            self._note_years(f"SELECT DISTINCT year FROM incidents WHERE record_id IN ({ids})")
             con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
+        self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
         con.execute(f"INSERT INTO incidents {newest}")
         return replaced
+
+    def _note_years(self, sql: str) -> None:
+        if self._touched_years is not None:
+            self._touched_years.update(y for (y,) in self.con.execute(sql).fetchall())
 
     def _bulk_load(self, staged: str, in_file_dups: int) -> None:
         """Turn the staged table into `incidents` (which is empty): drop the quarantined rows,
@@ -352,14 +363,37 @@ class Store:
         self.con.execute("INSERT INTO completeness SELECT * FROM _flags")
         self.con.unregister("_flags")
 
-    def export_parquet(self) -> Path:
-        """Rewrite the Parquet mirror beside the old one, then swap, so readers never see half."""
+    def export_parquet(self, years: set[int] | None = None) -> Path:
+        """Rewrite the Parquet mirror beside the old one, then swap, so readers never see half.
+
+        With `years` (the partitions an ingest touched, the old mirror being up to date) only
+        those are written anew; the other partitions' files are hard-linked into the new mirror,
+        so a small refresh of a big store costs a small write."""
         target = self.parquet_dir
         tmp = target.parent / f".incidents-{uuid.uuid4().hex[:8]}"
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        self.con.execute(
-            f"COPY (SELECT * FROM incidents) TO '{tmp}' (FORMAT PARQUET, PARTITION_BY (year))"
-        )
+        keep = []
+        if years is not None and target.exists():
+            keep = [
+                d
+                for d in target.glob("year=*")
+                if d.name.split("=", 1)[1] not in {str(y) for y in years}
+            ]
+        # Years are integers read from the database, so they are safe to inline in the COPY.
+        where = f" WHERE year IN ({', '.join(str(int(y)) for y in sorted(years))})" if keep else ""
+        if not keep or years:
+            self.con.execute(
+                f"COPY (SELECT * FROM incidents{where}) TO '{tmp}' "
+                "(FORMAT PARQUET, PARTITION_BY (year))"
+            )
+        tmp.mkdir(exist_ok=True)  # COPY makes it only when some row was written
+        for part in keep:
+            (tmp / part.name).mkdir()
+            for f in part.iterdir():
+                try:
+                    os.link(f, tmp / part.name / f.name)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(f, tmp / part.name / f.name)
         old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
         if target.exists():
             target.rename(old)
@@ -367,6 +401,10 @@ class Store:
         shutil.rmtree(old, ignore_errors=True)
         self._set_meta("parquet_version", self._version())
         return target
+
+    def _mirror_is_current(self) -> bool:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'parquet_version'").fetchall()
+        return self.parquet_dir.exists() and bool(rows) and rows[0][0] == self._version()
 
     def _version(self) -> str:
         """Changes with every ingest that changed something."""
@@ -381,8 +419,7 @@ class Store:
 
     def ensure_parquet(self) -> Path:
         """The Parquet mirror, rewritten first if an interrupted ingest left it missing or stale."""
-        rows = self.con.execute("SELECT value FROM meta WHERE key = 'parquet_version'").fetchall()
-        if self.parquet_dir.exists() and rows and rows[0][0] == self._version():
+        if self._mirror_is_current():
             return self.parquet_dir
         if self.read_only:
             raise StoreError(
