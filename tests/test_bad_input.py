@@ -312,6 +312,22 @@ def test_truncated_last_line(tmp_path):
     rep = ingest_ok(tmp_path, write(tmp_path, "cut.csv", text))
     assert rep["stored"] == 1 and rep["quarantined"] == 1
     assert rep["_quarantine"]["row_number"].iloc[0] == 2
+    assert reasons(rep) == ["truncated last line: the file ends in the middle of this row"]
+
+
+def test_cut_in_the_coordinates_is_not_stored(tmp_path):
+    """Cut inside LAT: the date, crime and area are all there, but a cut row is not trusted."""
+    whole = row(dr="2")
+    text = HEADER + "\n" + GOOD[0] + "\n" + whole[: whole.rindex(",") - 3]
+    rep = ingest_ok(tmp_path, write(tmp_path, "cut_lon.csv", text))
+    assert rep["stored"] == 1 and rep["quarantined"] == 1
+    assert reasons(rep)[0].startswith("truncated last line")
+
+
+def test_last_line_without_newline_but_whole_is_stored(tmp_path):
+    text = HEADER + "\n" + GOOD[0] + "\n" + row(dr="2")
+    rep = ingest_ok(tmp_path, write(tmp_path, "no_eol.csv", text))
+    assert rep["stored"] == 2 and rep["quarantined"] == 0
 
 
 def test_bad_time_keeps_the_row(tmp_path):
@@ -379,3 +395,9 @@ def test_old_export_location_column(tmp_path):
     rep = ingest_ok(tmp_path, write(tmp_path, "old.csv", text))
     inc = rep["_incidents"].iloc[0]
     assert inc["lat"] == pytest.approx(33.9783) and inc["lon"] == pytest.approx(-118.3991)
+
+
+def test_truncated_last_line_in_gzip(tmp_path):
+    text = HEADER + "\n" + GOOD[0] + "\n200100002,01/03/2020 12:00:00 AM,01/02/20"
+    rep = ingest_ok(tmp_path, write(tmp_path, "cut.csv.gz", gzip.compress(text.encode())))
+    assert rep["stored"] == 1 and reasons(rep)[0].startswith("truncated last line")

@@ -240,6 +240,8 @@ class Store:
         with files.csv_errors(path) if is_csv else contextlib.nullcontext():
             clean.stage(con, sql, staged, temp=not bulk)
         rejects = files.read_rejects(con) if is_csv else []
+        if layout.cut_last_line is not None:
+            self._quarantine_cut_last_row(staged, layout.cut_last_line, rejects)
         parsed, bad, distinct = con.execute(
             "SELECT count(*), count(_reason), "
             "count(DISTINCT record_id) FILTER (WHERE _reason IS NULL) FROM " + staged
@@ -289,6 +291,23 @@ class Store:
                 report.quarantined,
                 report.duplicates_merged,
                 json.dumps(report.warnings),
+            ],
+        )
+
+    def _quarantine_cut_last_row(self, staged: str, text: str, rejects: list) -> None:
+        """A file that stops mid-row (a cut download): its last row is padded with nulls by the
+        reader, so mark it here, unless the reader already rejected that line."""
+        con = self.con
+        parsed = con.execute(f"SELECT count(*) FROM {staged}").fetchall()[0][0]
+        last_row = parsed + len(rejects)
+        if not parsed or any(row == last_row for row, *_ in rejects):
+            return
+        con.execute(
+            f"UPDATE {staged} SET _reason = ?, _raw_json = ? "
+            f"WHERE rowid = (SELECT max(rowid) FROM {staged})",
+            [
+                "truncated last line: the file ends in the middle of this row",
+                json.dumps({"line": text}),
             ],
         )
 

@@ -39,6 +39,7 @@ class Layout:
     warnings: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)  # removed by `close` after the cleaning
     sample: str = "_raw"  # a relation holding (the first rows of) the raw rows, for probing
+    cut_last_line: str | None = None  # the text of a last row the file cuts short
 
     def close(self) -> None:
         for path in self.temp_files:
@@ -148,13 +149,23 @@ def _open_text(path: Path, gz: bool, encoding: str):
 
 def detect_encoding(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> str:
     """utf-8 when the first MiBs decode as UTF-8, else latin-1 (spreadsheet re-saves)."""
+    return read_ends(path, gz, sample_bytes)[0]
+
+
+def read_ends(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> tuple[str, bytes]:
+    """(encoding, the file's last 64 KiB of text bytes): one read of the head and the tail."""
     opener = gzip.open if gz else open
+    tail = b""
     try:
         with opener(path, "rb") as fh:
             sample = fh.read(sample_bytes)
             if gz:  # read to the end once: a cut gzip stream fails here, not halfway through
-                while fh.read(16 << 20):
-                    pass
+                while chunk := fh.read(16 << 20):
+                    tail = (tail + chunk)[-(1 << 16) :]
+            else:
+                fh.seek(max(0, path.stat().st_size - (1 << 16)))
+                tail = fh.read()
+            tail = tail or sample[-(1 << 16) :]
     except (EOFError, OSError) as exc:
         raise InputFileError(
             f"{path}: gzip data is truncated or damaged ({exc})",
@@ -167,11 +178,24 @@ def detect_encoding(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> str:
         )
     try:
         sample.decode("utf-8")
-        return "utf-8"
+        return "utf-8", tail
     except UnicodeDecodeError as exc:
         if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
-            return "utf-8"
-        return "latin-1"
+            return "utf-8", tail
+        return "latin-1", tail
+
+
+def truncated_last_line(tail: bytes, encoding: str, delim: str, width: int) -> str | None:
+    """The last line's text when the file stops in the middle of a row: no final newline and
+    fewer fields than the header (a cut download). DuckDB would pad such a row with nulls."""
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
+    try:
+        fields = next(csv.reader([last], delimiter=delim, quotechar='"'), [])
+    except csv.Error:
+        return None
+    return last if len(fields) < width else None
 
 
 def read_header(path: Path, gz: bool, encoding: str) -> tuple[list[str], str]:
@@ -230,7 +254,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
     kind, gz = sniff_kind(path)
     if kind != "csv":
         return _load_other(con, path, table, kind, gz)
-    encoding = detect_encoding(path, gz)
+    encoding, tail = read_ends(path, gz)
     header, delim = read_header(path, gz, encoding)
     columns = unique_names(header)
     mapping = map_columns(columns)
@@ -288,6 +312,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             Path(tmp.name).unlink(missing_ok=True)
         raise
     layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings, sample=sample)
+    layout.cut_last_line = truncated_last_line(tail, encoding, delim, len(columns))
     if tmp is not None:
         layout.temp_files.append(Path(tmp.name))
     return layout
