@@ -3,7 +3,7 @@
 The only module that opens the database or writes the Parquet files. Layout under the store dir:
 
     crimecast.duckdb                 incidents, quarantine, ingests (ledger), completeness, meta
-    parquet/incidents/year=YYYY/     the incidents as Parquet, rewritten after each ingest
+    parquet/incidents/year=YYYY/     the incidents as Parquet; an ingest rewrites the years it touched
     downloads/                       portal pages kept for resumable fetches
 
 Ingest is idempotent (a file whose bytes were ingested before is skipped; a record already stored
@@ -207,8 +207,9 @@ class Store:
         return report
 
     def _clean_and_store(self, path, layout, src, simulated, today, digest, report) -> None:
-        """One scan of the raw rows into a cleaned temp table; then its good rows into
-        `incidents` (the newest version of a record wins) and the rest into `quarantine`."""
+        """One scan of the raw rows into a staged table of cleaned rows; then its good rows
+        become or join `incidents` (the newest version of a record wins) and the rest go to
+        `quarantine`."""
         con = self.con
         report.layout = layout.describe()
         report.warnings = list(layout.warnings)
@@ -270,9 +271,9 @@ class Store:
             con.execute(f"INSERT INTO quarantine SELECT ?, * FROM ({quarantined})", [src])
         report.quarantined = bad + len(rejects)
         in_file_dups = good - distinct
+        self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
         if bulk:
             replaced = 0
-            self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
             self._bulk_load(staged, in_file_dups)
         else:
             replaced = self._merge(staged, in_file_dups)
@@ -329,7 +330,6 @@ class Store:
         if replaced:
             self._note_years(f"SELECT DISTINCT year FROM incidents WHERE record_id IN ({ids})")
             con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
-        self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
         con.execute(f"INSERT INTO incidents {newest}")
         return replaced
 

@@ -147,13 +147,10 @@ def _open_text(path: Path, gz: bool, encoding: str):
     return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 
-def detect_encoding(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> str:
-    """utf-8 when the first MiBs decode as UTF-8, else latin-1 (spreadsheet re-saves)."""
-    return read_ends(path, gz, sample_bytes)[0]
-
-
 def read_ends(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> tuple[str, bytes]:
-    """(encoding, the file's last 64 KiB of text bytes): one read of the head and the tail."""
+    """(encoding, the file's last 64 KiB of text bytes), from one read of the head and the tail.
+    The encoding is utf-8 when the first MiBs decode as UTF-8, else latin-1 (spreadsheet
+    re-saves)."""
     opener = gzip.open if gz else open
     tail = b""
     try:
