@@ -32,7 +32,8 @@ from crimecast.report import analyses
 from crimecast.report import build as report_build
 from crimecast.report import steps as report_steps
 from crimecast.report.build import __version__
-from crimecast.store import DB_NAME, Store, file_sha256
+from crimecast.storage import file_sha256
+from crimecast.store import DB_NAME, Store
 
 STEPS = ("data", "completeness", "eda", "hotspots", "forecast", "report")
 STEP_LABELS = {

@@ -209,7 +209,8 @@ def _cache_root(loc: Location) -> Path:
     return base / loc.bucket / (loc.prefix or "_root")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in 1 MiB chunks (also the store's idempotence key)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -225,7 +226,7 @@ def _files(root: Path) -> list[dict]:
                 {
                     "path": p.relative_to(root).as_posix(),
                     "size": p.stat().st_size,
-                    "sha256": _sha256(p),
+                    "sha256": file_sha256(p),
                 }
             )
     return out
@@ -251,7 +252,7 @@ def download(loc: str | Path | Location, s3=None) -> tuple[Path | None, dict | N
                 s3.download_file(
                     loc.bucket, loc.key("versions", manifest["version"], f["path"]), str(dest)
                 )
-                if dest.stat().st_size != f["size"] or _sha256(dest) != f["sha256"]:
+                if dest.stat().st_size != f["size"] or file_sha256(dest) != f["sha256"]:
                     raise StoreError(
                         f"{loc}: {f['path']} of version {manifest['version']} does not match its "
                         "manifest (size or SHA-256)",

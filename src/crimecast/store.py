@@ -32,6 +32,7 @@ from crimecast import clean, completeness, config, schema
 from crimecast.errors import InputFileError, StoreError
 from crimecast.filters import Filters
 from crimecast.ingest import files
+from crimecast.storage import file_sha256
 
 DB_NAME = "crimecast.duckdb"
 
@@ -56,14 +57,6 @@ class IngestReport:
 def _ddl(table: str, cols: Iterable[tuple[str, str, str]]) -> str:
     body = ", ".join(f"{name} {typ}" for name, typ, _ in cols)
     return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Store:
