@@ -56,3 +56,29 @@ def sim_store(tmp_path_factory):
     with Store(path / "store") as st:
         st.ingest_files([csv], source="simulated (seed 7)", simulated=True)
     return path / "store"
+
+
+def require_tool(name: str, path: str | None = None) -> str:
+    """The path of a system tool a test needs. Outside CI a missing tool skips the test with the
+    reason; in CI (CI=true) nothing may be skipped, so a missing tool fails it (.ci/run installs
+    every tool)."""
+    import shutil
+
+    found = path if path and Path(path).exists() else shutil.which(name)
+    if found:
+        return found
+    msg = f"{name} is not installed (Debian package; .ci/run installs it)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI every extra and system tool is installed, so a skipped test is a failure there."""
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; in CI nothing may be skipped")
+        session.exitstatus = 1

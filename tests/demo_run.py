@@ -1,12 +1,13 @@
 """One real `crimecast run --demo` shared by the run, report and dashboard tests (built once per
-test session, on first use): a small simulated city, fast forecast models, real boundaries."""
+test session, on first use): a small simulated city, its default forecast models, real boundaries."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-DEMO_ARGS = ["--demo-rows", "12000", "--models", "naive,seasonal_naive,tsb", "--seed", "11"]
+# the default demo model set (SARIMAX, Prophet, baselines, ensemble) on a smaller city
+DEMO_ARGS = ["--demo-rows", "12000", "--seed", "11"]
 _CACHE: dict[str, tuple[Path, float, str]] = {}
 
 

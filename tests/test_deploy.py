@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import require_tool
 from crimecast import auth
 from crimecast.errors import ConfigError
 
@@ -49,9 +50,7 @@ def template() -> dict:
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    assert path, f"{name} is not installed (CI installs it: see .ci/run)"
-    return path
+    return require_tool(name)
 
 
 # -- the CloudFormation template ------------------------------------------------------------------

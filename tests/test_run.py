@@ -59,7 +59,8 @@ def test_demo_writes_every_output(demo):
         "hi_95",
     ]
     assert {"city", "area:Central", "category:burglary"} <= set(fc["unique_id"])
-    assert set(fc["model"]) == {"naive", "seasonal_naive", "tsb"}
+    # the headline: SARIMAX and Prophet beside the baselines and their combination
+    assert set(fc["model"]) == {"naive", "seasonal_naive", "ets", "sarimax", "prophet", "ensemble"}
     assert (fc[["yhat", "lo_80", "lo_95"]] >= 0).all().all()  # counts: never negative
     assert (fc["lo_95"] <= fc["lo_80"]).all() and (fc["hi_80"] <= fc["hi_95"]).all()
     bt = pd.read_csv(out / "backtest.csv", parse_dates=["ds", "cutoff"])
@@ -118,7 +119,7 @@ def test_source_real_files_and_cache_follows_new_data(tmp_path, incidents_dir, d
     common = ["--out", str(out), "--store", str(store), "--models", "naive,seasonal_naive"]
     common += ["--boundaries", str(demo_run.geo_file(data_dir))]  # no GeoHub download in tests
     first = [str(incidents_dir / REAL[0]), str(incidents_dir / REAL[1])]
-    argv = ["run", *sum((["--source", f] for f in first), []), *common]
+    argv = ["run", "--source", *first, *common]  # several files after one --source
     code, output = main(argv, capsys)
     assert code == 0, output
     run = json.loads((out / "run.json").read_text())
@@ -177,6 +178,17 @@ def test_bad_invocations_are_clear_errors(tmp_path, capsys):
     assert code != 0 and "not found" in output and "missing.csv" in output
     code, output = main(["run", "--demo", "--source", "x.csv", "--out", str(tmp_path)], capsys)
     assert code != 0 and "--demo and --source" in output
+    # every file after --source is a source, with --source given once or repeated
+    present = tmp_path / "present.csv"
+    present.write_text("DR_NO,DATE OCC,AREA,Crm Cd\n1,01/02/2020,1,510\n")
+    for argv in (
+        ["--source", str(present), str(tmp_path / "second.csv")],
+        ["--source", str(present), "--source", str(tmp_path / "second.csv")],
+    ):
+        code, output = main(["run", *argv, "--out", str(tmp_path / "o")], capsys)
+        assert code != 0 and "not found" in output and "second.csv" in output, output
+    code, output = main(["run", "stray.csv", "--out", str(tmp_path)], capsys)
+    assert code != 0 and "unexpected argument" in output and "--source" in output
     code, output = main(["run", "--demo", "--backend", "cloud", "--out", str(tmp_path)], capsys)
     assert code != 0 and "unknown backend" in output
     code, output = main(["run", "--demo", "--models", "magic", "--out", str(tmp_path)], capsys)

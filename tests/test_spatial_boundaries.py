@@ -282,3 +282,33 @@ def test_an_arcgis_error_reply_and_a_damaged_cache(tmp_path, geohub):
     assert handler.hits == 1 and len(frame) == 21 and "downloaded" in origin
     assert any("cached boundaries were unusable" in w for w in warns)
     assert len(boundaries.read_divisions(cache)[0]) == 21
+
+
+def _dead_url() -> str:
+    server, _, url = _serve(b"")
+    server.shutdown()
+    server.server_close()  # nothing listens on that port any more
+    return url
+
+
+def test_built_in_outlines_serve_offline_and_match_the_official_layer(tmp_path, divisions):
+    frame, warns, origin = boundaries.resolve_divisions(None, tmp_path / "store", _dead_url(), 2)
+    assert "built-in" in origin and any("cannot download" in w for w in warns)
+    assert frame["area_id"].tolist() == list(range(1, 22))
+    assert frame["population"].sum() > 3_500_000
+    assert boundaries.BUILT_IN.stat().st_size < 400_000  # simplified, small enough to ship
+    official = divisions.set_index("area_id")["geometry"]
+    for aid, geom in frame.set_index("area_id")["geometry"].items():
+        # the simplified outline covers nearly the same ground as the official one
+        overlap = geom.intersection(official[aid]).area / official[aid].area
+        assert 0.98 < overlap <= 1.0 + 1e-9, (aid, overlap)
+        assert abs(geom.area / official[aid].area - 1) < 0.02
+
+
+def test_a_boundaries_file_is_kept_for_the_stores_later_commands(tmp_path, geohub):
+    store = tmp_path / "store"
+    frame, _, origin = boundaries.resolve_divisions(geohub, store, _dead_url(), 2)
+    assert origin == f"file {geohub}" and boundaries.cache_path(store).exists()
+    again, _, origin2 = boundaries.resolve_divisions(None, store, _dead_url(), 2)
+    assert origin2.startswith("cache") and len(again) == 21
+    assert again["geometry"].iloc[0].equals(frame["geometry"].iloc[0])

@@ -114,18 +114,23 @@ def test_html_maps_need_no_internet(cli_run):
         assert not {"map", "mapbox", "geo"} & set(layout)
 
 
-def test_offline_without_boundaries_says_to_pass_a_file(sim_store, tmp_path, monkeypatch, capsys):
+def test_offline_without_boundaries_uses_the_built_in_outlines(
+    sim_store, tmp_path, monkeypatch, capsys
+):
     store = tmp_path / "store"
-    # a copy of the store without a boundary cache
+    # a copy of the store without a boundary cache, and a GeoHub that cannot be reached
     import shutil
 
     shutil.copytree(sim_store, store, ignore=shutil.ignore_patterns("geo"))
     monkeypatch.setenv("CRIMECAST_BOUNDARIES_URL", "http://127.0.0.1:9/lapd_divisions.geojson")
     with pytest.raises(SystemExit) as exc:
         main(["hotspots", "--store", str(store), "--out", str(tmp_path / "out")])
-    assert exc.value.code == 4
-    err = capsys.readouterr().err
-    assert "--boundaries FILE" in err and "Traceback" not in err
+    assert exc.value.code == 0
+    said = capsys.readouterr()
+    assert "built-in" in said.out + said.err and "Traceback" not in said.out + said.err
+    divisions = pd.read_csv(tmp_path / "out" / "hotspots" / "divisions.csv")
+    assert sorted(divisions["area_id"]) == list(range(1, 22))
+    assert divisions["population"].gt(0).all()
 
 
 def test_empty_selection_is_a_clear_error(sim_store, geohub, tmp_path, capsys):

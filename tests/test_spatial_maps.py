@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_tool
 from crimecast.spatial import boundaries, grid, hotspots, maps
 
 CENTRE = h3.latlng_to_cell(34.05, -118.25, 8)
@@ -82,7 +83,7 @@ def test_maps_render_in_chromium_with_the_network_blocked(gi, divisions, tmp_pat
     attempted = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
+            executable_path=require_tool("chromium", "/usr/bin/chromium"),
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         try:

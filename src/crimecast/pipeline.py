@@ -68,7 +68,7 @@ class RunOptions:
     horizon: int = 24
     windows: int = 3
     full: bool = False  # also area x category series (slower)
-    models: tuple[str, ...] = ()  # forecast models; () = the default set (a fast set for --demo)
+    models: tuple[str, ...] = ()  # forecast models; () = the default set (plus naive for --demo)
     boundaries: Path | None = None  # division GeoJSON; default: cached or downloaded GeoHub layer
 
 

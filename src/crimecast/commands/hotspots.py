@@ -33,13 +33,12 @@ COLUMNS = ("record_id", "occurred_date", "area_id", "lat", "lon", "crime_categor
 
 
 def load_divisions(path: Path | None, store: Path):
-    """Divisions from --boundaries, else the store's cache, else the GeoHub (then cached)."""
-    if path is not None:
-        divisions, warns = boundaries.read_divisions(path)
-        return divisions, warns, f"file {path}"
-    cache = Path(store) / "geo" / "lapd_divisions.geojson"
-    return boundaries.fetch_divisions(
-        config.get("boundaries_url"), cache, timeout=config.get_float("http_timeout")
+    """Divisions from --boundaries, else the store's cache, else the GeoHub, else built in."""
+    return boundaries.resolve_divisions(
+        path,
+        store,
+        config.get("boundaries_url"),
+        timeout=min(config.get_float("http_timeout"), 20.0),
     )
 
 

@@ -14,10 +14,14 @@ from crimecast.errors import ConfigError, NetworkError
 
 
 def run(
+    ctx: typer.Context,
     out: OutOpt,
     source: Annotated[
         list[Path] | None,
-        typer.Option("--source", help="incident file(s) to ingest first (repeatable)"),
+        typer.Option(
+            "--source",
+            help="incident file(s) to ingest first: --source A.csv B.csv, or --source repeated",
+        ),
     ] = None,
     demo: Annotated[
         bool,
@@ -59,13 +63,14 @@ def run(
         typer.Option(
             "--models",
             help="forecast models, comma-separated (default: seasonal_naive, ets, sarimax, "
-            "prophet, ensemble; with --demo a fast set)",
+            "prophet, ensemble; --demo adds naive)",
         ),
     ] = None,
 ) -> None:
     """The main job: data -> completeness check -> EDA -> hotspots -> forecasts -> report."""
     from crimecast.pipeline import RunOptions
 
+    source = _all_sources(source, ctx.args)
     if demo and source:
         raise ConfigError(
             "--demo and --source both given", hint="use --demo alone, or --source FILE..."
@@ -170,6 +175,20 @@ def _fetch(store: Path) -> None:
         raise
 
 
+def _all_sources(given: list[Path] | None, extra: list[str]) -> list[Path]:
+    """Files after one --source (`--source A.csv B.csv`) arrive as extra arguments; the command
+    takes no other positional argument, so any extra is a source, and only after --source."""
+    stray = [a for a in extra if a.startswith("-")]
+    if stray:
+        raise ConfigError(f"unknown option(s): {' '.join(stray)}", hint="see crimecast run --help")
+    if extra and not given:
+        raise ConfigError(
+            f"unexpected argument(s): {' '.join(extra)}",
+            hint="name incident files with --source, e.g. crimecast run --source A.csv B.csv",
+        )
+    return [*(given or ()), *(Path(a) for a in extra)]
+
+
 def _parse_models(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
@@ -187,4 +206,4 @@ def _parse_models(text: str | None) -> tuple[str, ...]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(run)
+    app.command(context_settings={"allow_extra_args": True})(run)

@@ -135,22 +135,19 @@ def step_eda(ctx: Context, results: dict) -> dict:
 
 # -- hotspots --------------------------------------------------------------------------------------
 def divisions_for(ctx: Context):
-    """Division boundaries: --boundaries, else the store's cache, else the GeoHub URL (cached).
-    Without any, the analysis runs on the hexagon grid alone and the report says so."""
-    boundaries = part("spatial.boundaries", "read_divisions", "fetch_divisions")
-    path = ctx.options.get("boundaries")
-    if path:
-        div, warns = boundaries.read_divisions(path)
-        return div, [*warns, f"division boundaries: file {path}"]
+    """Division boundaries: --boundaries (kept in the store for later commands), else the
+    store's cache, else the GeoHub (cached), else the built-in outlines."""
+    boundaries = part("spatial.boundaries", "resolve_divisions")
     try:
-        div, warns, origin = boundaries.fetch_divisions(
+        div, warns, origin = boundaries.resolve_divisions(
+            ctx.options.get("boundaries"),
+            ctx.store,
             config.get("boundaries_url"),
-            Path(ctx.store) / "geo" / "lapd_divisions.geojson",
             timeout=min(config.get_float("http_timeout"), 20.0),
         )
-        return div, [*warns, f"division boundaries: {origin}"]
-    except CrimecastError as exc:
+    except CrimecastError as exc:  # an unreadable --boundaries file
         return None, [f"no division boundaries ({exc.message}); hexagon maps only"]
+    return div, [*warns, f"division boundaries: {origin}"]
 
 
 def _jsonable(v):

@@ -219,6 +219,43 @@ def fetch_divisions(
     return divisions, stale + warns, f"downloaded from {url}"
 
 
+BUILT_IN = Path(__file__).resolve().parent / "outlines" / "lapd_divisions.geojson"
+BUILT_IN_LABEL = "crimecast's built-in simplified LAPD division outlines (City GeoHub, 2024)"
+
+
+def cache_path(store: str | Path) -> Path:
+    """Where a store keeps its division boundaries for later commands."""
+    return Path(store) / "geo" / "lapd_divisions.geojson"
+
+
+def resolve_divisions(
+    path: str | Path | None, store: str | Path | None, url: str, timeout: float
+) -> tuple[pd.DataFrame, list[str], str]:
+    """Division boundaries for any command: the file given (kept in the store's cache for the
+    store's later commands), else the store's cache, else downloaded from `url` (then cached),
+    else the built-in outlines, so maps work offline.
+
+    Returns (divisions, warnings, where they came from)."""
+    cache = cache_path(store) if store is not None else None
+    if path:
+        divisions, warns = read_divisions(path)
+        if cache is not None and Path(path).resolve() != cache.resolve():
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_bytes(Path(path).read_bytes())
+            tmp.replace(cache)
+        return divisions, warns, f"file {path}"
+    if cache is not None:
+        try:
+            return fetch_divisions(url, cache, timeout=timeout)
+        except NetworkError as exc:
+            divisions, warns = read_divisions(BUILT_IN)
+            note = f"{exc.message}; using {BUILT_IN_LABEL}"
+            return divisions, [note, *warns], BUILT_IN_LABEL
+    divisions, warns = read_divisions(BUILT_IN)
+    return divisions, warns, BUILT_IN_LABEL
+
+
 def join_divisions(
     lat: np.ndarray, lon: np.ndarray, divisions: pd.DataFrame, snap_m: float = 500.0
 ) -> DivisionJoin:
