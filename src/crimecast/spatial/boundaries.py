@@ -250,7 +250,8 @@ def resolve_divisions(
             return fetch_divisions(url, cache, timeout=timeout)
         except NetworkError as exc:
             divisions, warns = read_divisions(BUILT_IN)
-            note = f"{exc.message}; using {BUILT_IN_LABEL}"
+            reason = exc.__cause__ or exc.message
+            note = f"the city's GeoHub could not be reached ({reason}); maps use {BUILT_IN_LABEL}"
             return divisions, [note, *warns], BUILT_IN_LABEL
     divisions, warns = read_divisions(BUILT_IN)
     return divisions, warns, BUILT_IN_LABEL
