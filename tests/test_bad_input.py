@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -297,7 +298,7 @@ def test_row_with_too_many_fields(tmp_path):
     text = HEADER + "\n" + GOOD[0] + ",extra\n" + GOOD[1] + "\n"
     rep = ingest_ok(tmp_path, write(tmp_path, "many.csv", text))
     assert rep["stored"] == 1 and rep["quarantined"] == 1
-    assert "TOO MANY COLUMNS" in reasons(rep)[0]
+    assert reasons(rep)[0] == "long row (12 of 11 fields)"
 
 
 def test_unterminated_quote(tmp_path):
@@ -401,3 +402,81 @@ def test_truncated_last_line_in_gzip(tmp_path):
     text = HEADER + "\n" + GOOD[0] + "\n200100002,01/03/2020 12:00:00 AM,01/02/20"
     rep = ingest_ok(tmp_path, write(tmp_path, "cut.csv.gz", gzip.compress(text.encode())))
     assert rep["stored"] == 1 and reasons(rep)[0].startswith("truncated last line")
+
+
+# --- one bad value quarantines its row, never the file -------------------------------------------
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("code", "99999", "crime code 99999 out of range"),
+        ("code", "-5", "code not a whole number: crime code -5"),
+        ("area", "3.5", "code not a whole number: area 3.5"),
+        ("area", "-2", "code not a whole number: area -2"),
+    ],
+)
+def test_an_unusable_code_quarantines_only_its_row(tmp_path, field, value, reason):
+    text = "\n".join([HEADER, row(**{field: value}), GOOD[1]]) + "\n"
+    rep = ingest_ok(tmp_path, write(tmp_path, "codes.csv", text))
+    assert rep["stored"] == 1 and rep["quarantined"] == 1
+    assert reasons(rep) == [reason]
+    assert rep["_incidents"]["record_id"].tolist() == ["200100002"]
+
+
+def test_an_out_of_range_code_in_json_quarantines_its_row(tmp_path):
+    records = [
+        {"DR_NO": 1, "DATE OCC": "01/02/2020", "AREA": 1, "Crm Cd": 99999},
+        {"DR_NO": 2, "DATE OCC": "01/02/2020", "AREA": 1, "Crm Cd": 510},
+    ]
+    rep = ingest_ok(tmp_path, write(tmp_path, "ovf.json", json.dumps(records)))
+    assert rep["stored"] == 1 and reasons(rep) == ["crime code 99999 out of range"]
+
+
+def test_a_newline_inside_a_quoted_field_is_read(tmp_path):
+    text = (
+        'DR_NO,DATE OCC,AREA,Crm Cd,LOCATION\n1,01/02/2020,1,510,"L1\nL2"\n2,01/02/2020,1,510,X\n'
+    )
+    rep = ingest_ok(tmp_path, write(tmp_path, "nl.csv", text))
+    assert rep["stored"] == 2 and rep["quarantined"] == 0
+    locations = rep["_incidents"].set_index("record_id")["location"]
+    assert locations["1"] == "L1\nL2" and locations["2"] == "X"
+
+
+def test_a_short_row_inside_a_file_is_quarantined_not_padded(tmp_path):
+    text = (
+        "DR_NO,DATE OCC,AREA,Crm Cd,LAT,LON\n1,01/02/2020,1,510\n"
+        "2,01/02/2020,1,510,34.05,-118.25\n3,01/03/2020,1,510,34.06,-118.26\n"
+    )
+    rep = ingest_ok(tmp_path, write(tmp_path, "short.csv", text))
+    assert rep["stored"] == 2 and reasons(rep) == ["short row (4 of 6 fields)"]
+    assert rep["_quarantine"]["row_number"].tolist() == [1]
+
+
+def test_a_point_column_beside_an_address_gives_the_coordinates(tmp_path):
+    text = (
+        "DR Number,Date Occurred,Area ID,Crime Code,Address,Location \n"
+        '131407448,02/21/2013,14,310,6400    RIGGS  PL,"(33.9783, -118.3991)"\n'
+        '130111421,04/29/2013,01,310,100 S  FIGUEROA ST,"(34.0578, -118.252)"\n'
+    )
+    rep = ingest_ok(tmp_path, write(tmp_path, "old.csv", text))
+    inc = rep["_incidents"].set_index("record_id")
+    assert inc.loc["131407448", ["lat", "lon"]].tolist() == [33.9783, -118.3991]
+    assert inc.loc["130111421", "location"] == "100 S FIGUEROA ST"
+
+
+def test_the_real_2013_export_keeps_its_coordinates(tmp_path, incidents_dir):
+    rep = ingest_ok(tmp_path, incidents_dir / "sigmaenigma_burglary_2013_full_year.csv.gz")
+    inc = rep["_incidents"]
+    assert rep["stored"] == 7415
+    assert inc["lat"].notna().mean() > 0.99 and inc["lat"].between(33.7, 34.35).all()
+
+
+def test_special_files_are_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    ingest_refused(tmp_path, fifo, "not a regular file")
+    out = ingest_refused(tmp_path, Path("/dev/zero"), "not a regular file")
+    assert "save the data to a file" in out
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(tmp_path / "loop2.csv")
+    (tmp_path / "loop2.csv").symlink_to(loop)
+    ingest_refused(tmp_path, loop, "points back to itself")

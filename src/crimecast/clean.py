@@ -25,6 +25,8 @@ REASONS = (
     "occurred in the future",
     "reported in the future",
     "occurred after reported",
+    "code not a whole number",
+    "code out of range",
     "unknown area",
     "no area and no coordinates",
     "no crime code or description",
@@ -177,6 +179,7 @@ def clean_sql(
     point_lat = f"try_cast(regexp_extract({c['location_point']}, '\\(\\s*([-0-9.]+)', 1) AS DOUBLE)"
     point_lon = f"try_cast(regexp_extract({c['location_point']}, ',\\s*([-0-9.]+)', 1) AS DOUBLE)"
     bbox = schema.LA_BBOX
+    code_checks = _code_checks(mapping)
     return f"""
 SELECT * EXCLUDE (_rawrow),
   -- JSON only for the quarantined rows: turning every row into JSON would cost more than all
@@ -187,6 +190,7 @@ WITH r AS (
   SELECT raw AS _rawrow,
     {record_id} AS record_id,
     {c["dr_no"]} AS raw_id,
+    {code_checks} AS code_reason,
     {_date_expr(c["date_rptd"], dayfirst)} AS date_reported,
     {c["date_occ"]} AS date_occ_text,
     {_date_expr(c["date_occ"], dayfirst)} AS occurred_date,
@@ -240,6 +244,7 @@ SELECT
     WHEN occurred_date > DATE '{today.isoformat()}' THEN 'occurred in the future'
     WHEN date_reported > DATE '{today.isoformat()}' THEN 'reported in the future'
     WHEN date_reported < occurred_date THEN 'occurred after reported'
+    WHEN code_reason IS NOT NULL THEN code_reason
     WHEN k.area_id IS NULL AND {"true" if has_area_cols else "false"}
          AND (area_text IS NOT NULL OR area_key IS NOT NULL)
       THEN 'unknown area' || coalesce(' (' || left(coalesce(area_text, area_key), 40) || ')', '')
@@ -255,9 +260,9 @@ SELECT
   coalesce(time_ok = 1200, false) AS time_is_noon_default,
   CAST(k.area_id AS TINYINT) AS area_id,
   lan.area_name,
-  CAST(rpt_dist AS SMALLINT) AS rpt_dist,
+  TRY_CAST(rpt_dist AS SMALLINT) AS rpt_dist,
   CAST(coalesce(CASE WHEN part_raw IN (1, 2) THEN part_raw END, lc.part) AS TINYINT) AS part,
-  CAST(crime_code AS SMALLINT) AS crime_code,
+  TRY_CAST(crime_code AS SMALLINT) AS crime_code,
   coalesce(desc_raw, lc.desc) AS crime_desc,
   coalesce(lc.category, 'other') AS crime_category,
   coalesce(lcl.class, 'other') AS crime_class,
@@ -266,9 +271,9 @@ SELECT
   CASE WHEN sex_raw IN ('M', 'MALE') THEN 'Male' WHEN sex_raw IN ('F', 'FEMALE') THEN 'Female'
        ELSE 'Unknown' END AS victim_sex,
   coalesce(lds.label, 'Unknown') AS victim_descent,
-  CAST(premise_code AS SMALLINT) AS premise_code,
+  TRY_CAST(premise_code AS SMALLINT) AS premise_code,
   coalesce(premise_desc_raw, lp.desc) AS premise_desc,
-  CAST(CASE WHEN weapon_code_raw > 0 THEN weapon_code_raw END AS SMALLINT) AS weapon_code,
+  TRY_CAST(CASE WHEN weapon_code_raw > 0 THEN weapon_code_raw END AS SMALLINT) AS weapon_code,
   coalesce(weapon_desc_raw, lw.desc) AS weapon_desc,
   coalesce(CASE WHEN status_raw IN (SELECT code FROM _lk_status) THEN status_raw END,
            lsr.code) AS status,
@@ -309,8 +314,13 @@ def stage(
     con.execute(f"SET disabled_optimizers = '{off}'")
     try:
         con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {table} AS {sql}")
-    finally:
-        con.execute(f"SET disabled_optimizers = '{previous}'")
+    except duckdb.Error:
+        try:  # an aborted transaction refuses the reset too: the real error is the first one
+            con.execute(f"SET disabled_optimizers = '{previous}'")
+        except duckdb.Error:
+            pass
+        raise
+    con.execute(f"SET disabled_optimizers = '{previous}'")
 
 
 def quarantine_sql(clean_table: str, rejected_rows: str | None = None) -> str:
@@ -329,6 +339,35 @@ def quarantine_sql(clean_table: str, rejected_rows: str | None = None) -> str:
         f"SELECT {k}{shift} AS row_number, c.record_id, c._reason AS reason, "
         f"c._raw_json AS raw FROM {clean_table} c WHERE c._reason IS NOT NULL ORDER BY c.rowid"
     )
+
+
+# Code fields as the store keeps them (SMALLINT): a value that is fractional, negative or too
+# large for its column quarantines its row instead of being rounded or refusing the file.
+CODE_FIELDS = {
+    "area": "area",
+    "crm_cd": "crime code",
+    "premis_cd": "premise code",
+    "weapon_used_cd": "weapon code",
+    "rpt_dist_no": "reporting district",
+}
+CODE_MAX = 32767
+
+
+def _code_checks(mapping: dict[str, str]) -> str:
+    """A CASE naming the first code field that holds no usable whole number (else NULL)."""
+    out = []
+    for field, label in CODE_FIELDS.items():
+        if field not in mapping:
+            continue
+        raw = _raw(mapping, field)
+        num = f"try_cast({raw} AS DOUBLE)"
+        shown = f"left(trim({raw}), 20)"
+        out.append(
+            f"    WHEN {num} < 0 OR {num} <> floor({num}) THEN "
+            f"'code not a whole number: {label} ' || {shown}\n"
+            f"    WHEN {num} > {CODE_MAX} THEN '{label} ' || {shown} || ' out of range'\n"
+        )
+    return f"CASE\n{''.join(out)}    END" if out else "CAST(NULL AS VARCHAR)"
 
 
 def _int_text(text: str) -> str:

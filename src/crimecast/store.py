@@ -242,15 +242,12 @@ class Store:
         ).fetchall()[0]
         good = parsed - bad
         report.rows_read = parsed + len(rejects)
+        cut = layout.cut_last_line is not None
         for line, etype, msg, text in rejects:
+            reason = files.reject_reason(etype, msg, line == report.rows_read, cut)
             con.execute(
                 "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?)",
-                [
-                    src,
-                    line,
-                    f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}",
-                    json.dumps({"line": text}),
-                ],
+                [src, line, reason, json.dumps({"line": text})],
             )
         if bad:
             rejected = None

@@ -13,7 +13,9 @@ import csv
 import gzip
 import io
 import json
+import re
 import sqlite3
+import stat
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,20 +81,29 @@ def map_columns(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
+POINT_PATTERN = "^\\s*\\(\\s*-?[0-9.]+\\s*,\\s*-?[0-9.]+\\s*\\)\\s*$"
+
+
 def refine_mapping(con: duckdb.DuckDBPyConnection, table: str, mapping: dict[str, str]) -> None:
-    """Old exports call the "(lat, lon)" point column `Location`; tell it from an address by its
-    values, not its name."""
-    col = mapping.get("location")
-    if col is None or "location_point" in mapping:
+    """Old exports hold the "(lat, lon)" point in a column called `Location` (beside an
+    `Address`, or as the only place column); tell it by its values, not its name, wherever it
+    stands."""
+    if "location_point" in mapping:
         return
-    quoted = '"' + col.replace('"', '""') + '"'
-    n, points = con.execute(
-        f"SELECT count({quoted}), count(*) FILTER (regexp_matches({quoted}, "
-        f"'^\\s*\\(\\s*-?[0-9.]+\\s*,\\s*-?[0-9.]+\\s*\\)\\s*$')) "
-        f"FROM (SELECT {quoted} FROM {table} LIMIT 1000)"
-    ).fetchall()[0]
-    if n and points / n > 0.5:
-        mapping["location_point"] = mapping.pop("location")
+    mapped = set(mapping.values())
+    names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    candidates = [mapping.get("location"), *(c for c in names if c not in mapped)]
+    for col in filter(None, candidates):
+        quoted = '"' + col.replace('"', '""') + '"'
+        n, points = con.execute(
+            f"SELECT count({quoted}), count(*) FILTER (regexp_matches({quoted}, "
+            f"'{POINT_PATTERN}')) FROM (SELECT {quoted} FROM {table} LIMIT 1000)"
+        ).fetchall()[0]
+        if n and points / n > 0.5:
+            if mapping.get("location") == col:
+                del mapping["location"]
+            mapping["location_point"] = col
+            return
 
 
 def check_required(path: Path, mapping: dict[str, str], columns: list[str]) -> None:
@@ -288,7 +299,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
             quotechar='"',
             escapechar='"',
             columns=col_types,
-            null_padding=True,
+            null_padding=False,
             compression="gzip" if gz else "none",
             store_rejects=True,
             rejects_table="_rejects",
@@ -335,6 +346,18 @@ def read_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, st
         "FROM _rejects GROUP BY line ORDER BY line"
     ).fetchall()
     return [(int(line) - 1, etype, msg, text) for line, etype, msg, text in rows]
+
+
+def reject_reason(etype: str, msg: str, last: bool, cut_last_line: bool) -> str:
+    """Why the CSV reader rejected a line, in the user's words."""
+    if last and cut_last_line:
+        return "truncated last line: the file ends in the middle of this row"
+    found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
+    if found and etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        want, got = found.groups()
+        kind = "short" if etype == "MISSING COLUMNS" else "long"
+        return f"{kind} row ({got} of {want} fields)"
+    return f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}"
 
 
 def _frame_to_table(
@@ -418,10 +441,32 @@ def load_frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, name: str, tabl
 
 
 def check_path(path: Path) -> None:
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file", hint="check the path")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except RuntimeError as exc:  # a symlink loop
+        raise InputFileError(
+            f"{path}: a symbolic link that points back to itself", hint="name the real file"
+        ) from exc
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputFileError(
+                f"{path}: a symbolic link to a file that does not exist", hint="name the real file"
+            ) from None
+        raise InputFileError(f"{path}: no such file", hint="check the path") from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise InputFileError(
+                f"{path}: a symbolic link that points back to itself", hint="name the real file"
+            ) from exc
+        raise
+    if stat.S_ISDIR(mode):
         raise InputFileError(f"{path}: is a directory", hint="name the files inside it")
+    if not stat.S_ISREG(mode):
+        # a pipe or a device would never end (or never start): refuse it at once
+        raise InputFileError(
+            f"{path}: not a regular file (a pipe, socket or device)",
+            hint="save the data to a file first, then ingest that file",
+        )
 
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:

@@ -510,6 +510,8 @@ def is_simulated_file(path: str | Path) -> bool:
     if ".simulated." in path.name.lower():
         return True
     try:
+        if not path.is_file():  # a pipe or device is refused by the ingest, never read here
+            return False
         with open(path, "rb") as fh:
             head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
     except OSError:
