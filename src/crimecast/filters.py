@@ -7,6 +7,7 @@ One `Filters` value serves every layer: `to_sql()` gives a parameterised WHERE c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, fields
 
 import pandas as pd
@@ -31,7 +32,10 @@ def _date(value, name: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value)[:10])
+        text = str(value)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # exactly a date, nothing after it
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(
             f"{name}: {value!r} is not a date", hint="write dates as YYYY-MM-DD"
@@ -45,7 +49,7 @@ def parse_areas(values) -> tuple[int, ...]:
         text = str(v).strip()
         if not text:
             continue
-        if text.isdigit() and int(text) in schema.AREAS:
+        if text.isascii() and text.isdigit() and int(text) in schema.AREAS:
             out.append(int(text))
             continue
         aid = schema.area_id_for_name(text)

@@ -66,14 +66,18 @@ def read_population(path: Path) -> dict[int, int]:
         out: dict[int, int] = {}
         for row_no, row in enumerate(reader, start=2):
             raw_area = (row[fields["area"]] or "").strip()
-            aid = int(raw_area) if raw_area.isdigit() else schema.area_id_for_name(raw_area)
+            aid = (
+                int(raw_area)
+                if raw_area.isascii() and raw_area.isdigit()
+                else schema.area_id_for_name(raw_area)
+            )
             if aid not in schema.AREAS:
                 raise InputFileError(
                     f"{path}, row {row_no}, field 'area': {raw_area!r} is not an LAPD division",
                     hint="use a number 1-21 or a division name such as Central or 77th Street",
                 )
             raw_pop = (row[fields["population"]] or "").replace(",", "").strip()
-            if not raw_pop.isdigit() or int(raw_pop) <= 0:
+            if not (raw_pop.isascii() and raw_pop.isdigit()) or int(raw_pop) <= 0:
                 raise InputFileError(
                     f"{path}, row {row_no}, field 'population': {raw_pop!r} is not a positive "
                     "whole number",
