@@ -298,7 +298,7 @@ def test_row_with_too_many_fields(tmp_path):
     text = HEADER + "\n" + GOOD[0] + ",extra\n" + GOOD[1] + "\n"
     rep = ingest_ok(tmp_path, write(tmp_path, "many.csv", text))
     assert rep["stored"] == 1 and rep["quarantined"] == 1
-    assert reasons(rep)[0] == "long row (12 of 11 fields)"
+    assert reasons(rep)[0] == "long row (more than 11 fields)"
 
 
 def test_unterminated_quote(tmp_path):
@@ -480,3 +480,22 @@ def test_special_files_are_refused_at_once(tmp_path):
     loop.symlink_to(tmp_path / "loop2.csv")
     (tmp_path / "loop2.csv").symlink_to(loop)
     ingest_refused(tmp_path, loop, "points back to itself")
+
+
+def test_a_multi_file_ingest_keeps_the_good_files_and_says_which_failed(tmp_path):
+    good = write(tmp_path, "good.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    bad = write(tmp_path, "bad.csv", "")
+    later = write(tmp_path, "later.csv", "\n".join([HEADER, row(dr="200100009")]) + "\n")
+    store = tmp_path / "store"
+    res = run_cli("ingest", str(good), str(bad), str(later), "--store", str(store))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "Traceback" not in out
+    assert "1 of 3 file(s) not ingested" in out and "bad.csv" in out
+    assert "2 other file(s) were stored (3 incidents)" in out
+    with Store(store, read_only=True) as st:
+        assert st.count() == 3
+        assert sorted(st.incidents()["record_id"]) == ["200100001", "200100002", "200100009"]
+    # the same run again: the kept files are recognised, the bad one is still named
+    res = run_cli("ingest", str(good), str(bad), str(later), "--store", str(store))
+    out = res.stdout + res.stderr
+    assert "already ingested" in out and "2 other file(s) were already in the store" in out

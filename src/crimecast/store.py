@@ -59,6 +59,27 @@ def _ddl(table: str, cols: Iterable[tuple[str, str, str]]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
 
 
+def _files_not_ingested(failed, reports) -> InputFileError:
+    """One error for the files that could not be read, saying what was kept."""
+    if len(failed) == 1 and not reports:
+        return failed[0][1]
+    kept = [r for r in reports if not r.skipped]
+    said = "; ".join(f"{exc.message}" for _, exc in failed)
+    parts = []
+    if kept:
+        parts.append(
+            f"{len(kept)} other file(s) were stored ({sum(r.stored for r in kept):,} incidents)"
+        )
+    if len(kept) < len(reports):
+        parts.append(f"{len(reports) - len(kept)} other file(s) were already in the store")
+    keep = " and ".join(parts) or "nothing was stored"
+    hints = "; ".join(dict.fromkeys(exc.hint for _, exc in failed if exc.hint))
+    return InputFileError(
+        f"{len(failed)} of {len(failed) + len(reports)} file(s) not ingested: {said}; {keep}",
+        hint=hints or "fix those files and ingest them again",
+    )
+
+
 class Store:
     """Open with `Store(path)`; use as a context manager or call close()."""
 
@@ -128,7 +149,8 @@ class Store:
         on_file: Callable[[IngestReport], None] | None = None,
         today: dt.date | None = None,
     ) -> list[IngestReport]:
-        """Ingest files in one transaction; later files win over earlier ones for the same id."""
+        """Ingest files, each in its own transaction; later files win over earlier ones for the
+        same id. Files that cannot be read are named in one error after the others are stored."""
         return self._ingest([(Path(p), None) for p in paths], source, simulated, on_file, today)
 
     def ingest_frame(
@@ -148,21 +170,31 @@ class Store:
         clean.install_lookups(con)
         # Partitions this ingest touches are rewritten; the rest of an up-to-date mirror is kept.
         self._touched_years = set() if self._mirror_is_current() else None
-        con.execute("BEGIN TRANSACTION")
+        # One transaction per file: a file that cannot be read costs only itself.
+        failed: list[tuple[Path, InputFileError]] = []
         try:
             for path, frame in items:
-                report = self._ingest_one(path, frame, source, simulated, today)
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    report = self._ingest_one(path, frame, source, simulated, today)
+                    if not report.skipped:
+                        self._refresh_completeness()
+                    con.execute("COMMIT")
+                except InputFileError as exc:
+                    con.execute("ROLLBACK")
+                    failed.append((path, exc))
+                    continue
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
                 reports.append(report)
                 if on_file:
                     on_file(report)
-            if any(not r.skipped for r in reports):
-                self._refresh_completeness()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        if any(not r.skipped and r.stored + r.duplicates_merged for r in reports):
-            self.export_parquet(years=self._touched_years)
+        finally:  # what was committed is mirrored, even when a later file is interrupted
+            if any(not r.skipped and r.stored + r.duplicates_merged for r in reports):
+                self.export_parquet(years=self._touched_years)
+        if failed:
+            raise _files_not_ingested(failed, reports)
         return reports
 
     def _ingest_one(self, path: Path, frame, source, simulated, today) -> IngestReport:

@@ -355,8 +355,9 @@ def reject_reason(etype: str, msg: str, last: bool, cut_last_line: bool) -> str:
     found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
     if found and etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
         want, got = found.groups()
-        kind = "short" if etype == "MISSING COLUMNS" else "long"
-        return f"{kind} row ({got} of {want} fields)"
+        if etype == "MISSING COLUMNS":
+            return f"short row ({got} of {want} fields)"
+        return f"long row (more than {want} fields)"  # the reader stops counting at the first extra
     return f"malformed CSV line ({etype}): {msg.splitlines()[0][:200]}"
 
 
