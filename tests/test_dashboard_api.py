@@ -197,7 +197,9 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
 
 def test_serve_command_binds_loopback_and_answers(sim_store):
-    """`crimecast serve` as a user starts it: a real process on 127.0.0.1 at a free port."""
+    """`crimecast serve` as a user starts it: a real process on 127.0.0.1 at a free port, under a
+    production WSGI server (no development-server warning), stopped cleanly by Ctrl+C."""
+    import signal
     import socket
     import subprocess
     import sys
@@ -209,7 +211,7 @@ def test_serve_command_binds_loopback_and_answers(sim_store):
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "crimecast.cli", "serve", "--store", str(sim_store),
            "--port", str(port)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body, deadline = None, time.time() + 90
         while time.time() < deadline and body is None:
@@ -217,17 +219,47 @@ def test_serve_command_binds_loopback_and_answers(sim_store):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
                     body = json.loads(r.read())
             except OSError:
-                assert proc.poll() is None, proc.stdout.read()
+                assert proc.poll() is None, proc.communicate()
                 time.sleep(0.3)
         assert body and body["status"] == "ok" and body["simulated"] is True
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.status == 200 and b"crimecast dashboard" in r.read()
         with socket.socket() as s:  # loopback only: not reachable on another local address
             s.settimeout(1)
             other = socket.gethostbyname(socket.gethostname())
             if not other.startswith("127."):
                 assert s.connect_ex((other, port)) != 0
+        proc.send_signal(signal.SIGINT)  # what Ctrl+C sends
+        out, err = proc.communicate(timeout=30)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 0, (out, err)
+    said = out + err
+    assert "development server" not in said.lower(), said
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    assert f"crimecast dashboard on http://127.0.0.1:{port}/" in err
+    assert "stopped" in err
+    with socket.socket() as s:  # nothing listens any more (closed connections may linger)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+
+
+def test_serve_port_in_use_is_a_clear_error(sim_store, capsys):
+    import socket
+
+    from crimecast.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as exc:
+            main(["serve", "--store", str(sim_store), "--port", str(port)])
+    assert exc.value.code != 0
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
 
 
 def test_serve_beyond_localhost_needs_a_token(sim_store, monkeypatch, capsys):

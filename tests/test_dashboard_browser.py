@@ -8,7 +8,9 @@ screenshot for the record.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -71,14 +73,20 @@ def browser():
         b.close()
 
 
-def _series_total(page) -> float:
-    """Sum of the first trace of the time-series chart, read from the live Plotly graph."""
+def _series_total(page, graph: str = "g-series") -> float:
+    """Sum of the reported counts of a time-series chart, read from the live Plotly graph: the
+    months used for training and the flagged ones are two traces that share their joints."""
     return page.evaluate(
-        """() => {
-            const gd = document.querySelector('#g-series .js-plotly-plot');
+        """(graph) => {
+            const gd = document.querySelector(`#${graph} .js-plotly-plot`);
             if (!gd || !gd.data || !gd.data.length) return -1;
-            return gd.data[0].y.reduce((a, b) => a + b, 0);
-        }"""
+            const byX = new Map();
+            for (const t of gd.data.filter(t => t.name && t.name.startsWith('Reported'))) {
+                t.x.forEach((x, i) => { if (t.y[i] !== null) byX.set(String(x), t.y[i]); });
+            }
+            return [...byX.values()].reduce((a, b) => a + b, 0);
+        }""",
+        graph,
     )
 
 
@@ -177,4 +185,149 @@ def test_api_in_the_browser_returns_json_errors(server, browser):
     assert resp.status == 400
     body = json.loads(page.inner_text("body"))
     assert "Atlantis" in body["error"] and body["hint"]
+    page.close()
+
+
+# words that mean a value leaked to the screen unformatted
+LEAKS = re.compile(r"\b(nan|NaN|inf|-inf|Infinity|None|null|undefined|true|false|True|False)\b")
+
+
+def _visible_text(page) -> str:
+    """What the analyst can read: the page's text and every label drawn inside the charts."""
+    return page.evaluate(
+        """() => document.body.innerText + '\\n' +
+            [...document.querySelectorAll('svg text')].map(t => t.textContent).join('\\n')"""
+    )
+
+
+def _figure(page, graph: str) -> dict:
+    return page.evaluate(
+        """(graph) => {
+            const gd = document.querySelector(`#${graph} .js-plotly-plot`);
+            return {data: gd.data, layout: gd.layout, size: gd._fullLayout._size};
+        }""",
+        graph,
+    )
+
+
+def _wait_redrawn(page, before: str) -> None:
+    page.wait_for_function(
+        "(before) => document.querySelector('#selection-summary').innerText !== before",
+        arg=before,
+        timeout=20_000,
+    )
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+
+
+def _dark_share(png: bytes, size: dict) -> float:
+    """Share of the map's plot area painted dark (the deep blue end of cividis)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    box = (size["l"], size["t"], size["l"] + size["w"], size["t"] + size["h"])
+    pixels = list(img.crop(tuple(int(v) for v in box)).getdata())
+    dark = sum(1 for r, g, b in pixels if 0.299 * r + 0.587 * g + 0.114 * b < 70)
+    return dark / len(pixels)
+
+
+def _check_score_table(page) -> list[str]:
+    cells = page.locator("#t-scores td").all_inner_texts()
+    assert cells, "the forecast explorer shows no backtest scores"
+    for text in cells:
+        assert text.strip().lower() not in ("true", "false"), cells
+        assert not re.search(r"\d\.\d{4,}", text), f"more than 3 decimals: {text!r}"
+        assert not re.search(r"\d{4,}(?![^.]*%)", text.replace(",", "")) or "," in text, text
+    assert {"yes", "no"} & {c.strip() for c in cells}, "booleans are shown as yes/no"
+    return cells
+
+
+def test_what_an_analyst_sees_is_readable(server, browser, tmp_path):
+    """Colour scales, density, flagged months and score tables as an analyst reads them, in
+    three filter states (whole city, one area, one crime category), with screenshots."""
+    base, app = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(base + "/", wait_until="networkidle")
+    page.wait_for_selector("#g-hotspots .js-plotly-plot .main-svg", timeout=30_000)
+    page.wait_for_selector("#t-scores td", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(tmp_path / "dashboard-city.png"))
+    page.screenshot(path=str(tmp_path / "dashboard-city-full.png"), full_page=True)
+    leaks = LEAKS.findall(_visible_text(page))
+    assert not leaks, f"unformatted values on screen (whole city): {leaks}"
+
+    # the density layer draws only cells with incidents: no zero cells, white ground around
+    hot = _figure(page, "g-hotspots")
+    density = next(t for t in hot["data"] if t["type"] == "heatmap")
+    cells = [v for row in density["z"] for v in row]
+    assert any(v is None for v in cells) and all(v is None or v > 0 for v in cells)
+    png = page.locator("#g-hotspots .js-plotly-plot").screenshot(
+        path=str(tmp_path / "dashboard-city-density.png")
+    )
+    assert _dark_share(png, hot["size"]) < 0.05  # a dark rectangle under it would be ~50%
+    assert any("Gi* hot spot" in (t.get("name") or "") for t in hot["data"])
+
+    # flagged months (reporting lag, the NIBRS break) are their own trace in both charts
+    flagged = {
+        f"{m:%Y-%m}"
+        for m, ok in zip(
+            app.cube.completeness["month"], app.cube.completeness["complete"], strict=True
+        )
+        if not ok
+    }
+    assert flagged  # the demo city has the NIBRS break and a lagging last month
+    for graph in ("g-series", "g-forecast"):
+        fig = _figure(page, graph)
+        marked = [t for t in fig["data"] if "not used for training" in (t.get("name") or "")]
+        assert len(marked) == 1, [t.get("name") for t in fig["data"]]
+        assert marked[0]["line"]["dash"] == "dot" and marked[0].get("showlegend", True)
+        drawn = {x[:7] for x, y in zip(marked[0]["x"], marked[0]["y"], strict=True) if y}
+        assert flagged <= drawn
+        solid = next(t for t in fig["data"] if t["name"] == "Reported")
+        on_solid = {x[:7] for x, y in zip(solid["x"], solid["y"], strict=True) if y is not None}
+        assert not flagged & on_solid, "flagged months must not be drawn as the normal line"
+    legend = " ".join(page.locator("#g-forecast .legendtext").all_text_contents())
+    assert "not used for training" in legend
+    _check_score_table(page)
+
+    # one area: the rate map's colour bar runs from 0 to the area's rate, not over a sliver
+    before = page.inner_text("#selection-summary")
+    _pick(page, "f-area", "Central")
+    _wait_redrawn(page, before)
+    fig = _figure(page, "g-areas")
+    axis = fig["layout"]["coloraxis"]
+    central = float(app.cube.by_area(Filters(areas=(1,)))["per_100k"].iloc[0])
+    assert axis["cmin"] == 0 and axis["cmax"] == pytest.approx(central)
+    ticks = page.locator("#g-areas .colorbar .cbaxis text").all_text_contents()
+    values = [float(t.replace(",", "").replace("−", "-")) for t in ticks if t.strip()]
+    assert values and max(values) - min(values) >= central / 2, ticks
+    page.locator("#g-areas .js-plotly-plot").screenshot(path=str(tmp_path / "dashboard-map.png"))
+
+    # the explorer follows the selection to the area's forecast and marks its flagged months
+    page.wait_for_function(
+        "() => document.querySelector('#g-forecast .gtitle').textContent.startsWith('Central')",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(500)
+    assert _series_total(page, "g-forecast") == _series_total(page)
+    page.locator("#g-forecast").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "dashboard-area-explorer.png"))
+    page.screenshot(path=str(tmp_path / "dashboard-area-full.png"), full_page=True)
+    _check_score_table(page)
+    leaks = LEAKS.findall(_visible_text(page))
+    assert not leaks, f"unformatted values on screen (one area): {leaks}"
+
+    # one crime category, by week: same checks on another state
+    page.click("#f-area .Select-clear, #f-area [class*='clear']")
+    before = page.inner_text("#selection-summary")
+    _pick(page, "f-category", "burglary")
+    _wait_redrawn(page, before)
+    page.click("label:has-text('week')")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(tmp_path / "dashboard-category-full.png"), full_page=True)
+    leaks = LEAKS.findall(_visible_text(page))
+    assert not leaks, f"unformatted values on screen (category by week): {leaks}"
+    shots = sorted(tmp_path.glob("dashboard-*.png"))
+    assert len(shots) == 7 and all(p.stat().st_size > 10_000 for p in shots)
     page.close()

@@ -129,7 +129,7 @@ def _one(args, name: str, allowed, default: str) -> str:
 
 def _int(args, name: str, default: int, lo: int, hi: int) -> int:
     v = args.get(name, str(default))
-    if not v.isdigit() or not lo <= int(v) <= hi:
+    if not (v.isascii() and v.isdigit()) or not lo <= int(v) <= hi:
         raise ApiError(f"{name}={v[:40]!r} is not a whole number from {lo} to {hi}")
     return int(v)
 

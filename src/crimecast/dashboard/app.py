@@ -18,7 +18,7 @@ import dash
 import flask
 from dash import dash_table, dcc, html
 
-from crimecast.dashboard import api, callbacks
+from crimecast.dashboard import api, callbacks, views
 from crimecast.dashboard.queries import Cube
 from crimecast.dashboard.run_outputs import RunOutputs
 
@@ -136,7 +136,7 @@ def layout(cube: Cube, outputs: RunOutputs) -> html.Div:
                 [
                     dcc.Dropdown(
                         id="fx-series",
-                        options=fx_ids,
+                        options=[{"label": views.series_label(i), "value": i} for i in fx_ids],
                         value=fx_ids[0] if fx_ids else None,
                         clearable=False,
                         style={"width": "340px"},
@@ -153,6 +153,7 @@ def layout(cube: Cube, outputs: RunOutputs) -> html.Div:
                 columns=[],
                 style_table={"overflowX": "auto"},
                 style_cell={"fontSize": 13},
+                style_cell_conditional=[{"if": {"column_id": "model"}, "textAlign": "left"}],
                 style_header={"fontWeight": 600, "backgroundColor": "#f4f6f9"},
             ),
         ],

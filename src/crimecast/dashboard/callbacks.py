@@ -3,27 +3,65 @@ same validated selection) and one for the forecast explorer."""
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
+import dash
+import pandas as pd
 from dash import Input, Output
 
 from crimecast import schema
-from crimecast.dashboard import views
+from crimecast.dashboard import maps, views
 from crimecast.dashboard.queries import Cube
 from crimecast.dashboard.run_outputs import RunOutputs
 from crimecast.errors import CrimecastError
 from crimecast.filters import Filters
 
-SCORE_COLUMNS = (
-    "model",
-    "mae",
-    "mase",
-    "wape",
-    "coverage_80",
-    "coverage_95",
-    "skill",
-    "beats_baselines",
-)
+# the backtest score columns the explorer shows: header and display format (d3-format)
+SCORE_COLUMNS = {
+    "model": ("Model", None),
+    "mae": ("MAE (incidents)", ",.1f"),
+    "mase": ("MASE", ".2f"),
+    "wape": ("WAPE", ".1%"),
+    "coverage_80": ("80% interval coverage", ".0%"),
+    "coverage_95": ("95% interval coverage", ".0%"),
+    "skill": ("Skill vs seasonal naive", ".2f"),
+    "beats_baselines": ("Beats baselines", None),
+}
+
+
+def score_table(scores: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """The explorer's backtest table: (rows, columns), numbers rounded for display by the
+    columns' formats, yes/no for booleans, blanks (not 'nan') for missing values."""
+    shown = [c for c in SCORE_COLUMNS if c in scores.columns]
+    cols = []
+    for c in shown:
+        name, spec = SCORE_COLUMNS[c]
+        col = {"name": name, "id": c}
+        if spec:
+            col |= {"type": "numeric", "format": {"specifier": spec, "nully": "–"}}
+        cols.append(col)
+    if not len(scores):
+        return [], cols
+    table = scores[shown].copy()
+    if "beats_baselines" in table.columns:
+        table["beats_baselines"] = table["beats_baselines"].map(_yes_no)
+    table = table.astype(object).where(table.notna(), None)
+    rows = [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+        for r in table.to_dict("records")
+    ]
+    return rows, cols
+
+
+def _yes_no(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, str):
+        return "yes" if value.strip().lower() in ("true", "yes", "1") else "no"
+    return "yes" if bool(value) else "no"
+
+
 FILTER_INPUTS = [
     Input("f-dates", "start_date"),
     Input("f-dates", "end_date"),
@@ -52,6 +90,21 @@ def query_params(start, end, area, category, sex, age, descent, premise, weapon)
     ):
         pairs += [(name, v) for v in values or ()]
     return [(k, str(v)[:10] if k in ("from", "to") else v) for k, v in pairs if v]
+
+
+def selection(start, end, area, category, sex, age, descent, premise, weapon) -> Filters:
+    """The validated selection of the filter panel (CrimecastError when a value is bad)."""
+    return Filters.build(
+        date_from=start,
+        date_to=end,
+        areas=area or (),
+        categories=category or (),
+        victim_sex=sex or (),
+        age_bands=age or (),
+        victim_descent=descent or (),
+        premises=premise or (),
+        weapons=weapon or (),
+    )
 
 
 def uid_for(f: Filters) -> str | None:
@@ -105,17 +158,7 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
     def update(start, end, area, category, sex, age, descent, premise, weapon, freq):
         params = query_params(start, end, area, category, sex, age, descent, premise, weapon)
         try:
-            f = Filters.build(
-                date_from=start,
-                date_to=end,
-                areas=area or (),
-                categories=category or (),
-                victim_sex=sex or (),
-                age_bands=age or (),
-                victim_descent=descent or (),
-                premises=premise or (),
-                weapons=weapon or (),
-            )
+            f = selection(start, end, area, category, sex, age, descent, premise, weapon)
         except CrimecastError as exc:
             msg = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
             blank = views.empty_figure("", msg)
@@ -131,7 +174,7 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
         summary = (
             f"{total:,} incidents selected{label}"
             + (
-                f"; forecast shown for {sid} ({outputs.default_model(sid)})"
+                f"; forecast shown for {views.series_label(sid)} ({outputs.default_model(sid)})"
                 if fc is not None
                 else ""
             )
@@ -141,8 +184,8 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
         freq_qs = urlencode([*params, ("freq", freq)])
         return (
             views.series_figure(series, freq, fc, flagged, label),
-            views.area_map(by_area, outputs.divisions),
-            views.hotspot_map(cube.points(f), outputs.hotspots(), outputs.divisions),
+            maps.area_map(by_area, outputs.divisions),
+            maps.hotspot_map(cube.points(f), outputs.hotspots(), outputs.divisions, total),
             views.heatmap_figure(cube.weekday_hour(f)),
             cube.top(f, "crime").to_dict("records"),
             cube.top(f, "premise").to_dict("records"),
@@ -152,6 +195,17 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
             f"/api/download/areas.geojson?{qs}",
             f"/api/download/series.png?{freq_qs}",
         )
+
+    @app.callback(Output("fx-series", "value"), *FILTER_INPUTS, prevent_initial_call=True)
+    def follow_selection(start, end, area, category, sex, age, descent, premise, weapon, freq):
+        """The explorer follows the filters when they select a forecast series (an area, a
+        category or the whole city); otherwise it keeps the series picked in it."""
+        try:
+            f = selection(start, end, area, category, sex, age, descent, premise, weapon)
+        except CrimecastError:
+            return dash.no_update
+        sid = uid_for(f)
+        return sid if sid and sid in outputs.series_ids() else dash.no_update
 
     @app.callback(
         Output("fx-model", "options"),
@@ -181,9 +235,7 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
         fc = outputs.forecast(sid, model)
         bt = outputs.backtest_of(sid, model)
         scores = outputs.scores(sid)
-        shown = [c for c in SCORE_COLUMNS if c in scores.columns]
-        cols = [{"name": c.replace("_", " "), "id": c} for c in shown]
-        data = scores[shown].round(3).to_dict("records") if len(scores) else []
+        data, cols = score_table(scores)
         note = (
             f"Backtest: {bt['cutoff'].nunique()} cutoff(s); MASE below 1 beats the seasonal naive "
             "forecast."
@@ -197,5 +249,5 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
             and str(mine["warnings"].iloc[0]) not in ("", "nan")
         ):
             note += f" Reliability: {mine['warnings'].iloc[0]}."
-        fig = views.forecast_figure(history, fc, bt, sid, model)
+        fig = views.forecast_figure(history, fc, bt, sid, model, flagged)
         return fig, data, cols, note

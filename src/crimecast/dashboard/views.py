@@ -20,7 +20,59 @@ from crimecast.forecast.plots import add_forecast  # noqa: E402
 
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 UNIT = {"D": "day", "W": "week", "MS": "month"}
-HOT_COLOURS = {"hot": VERMILLION, "cold": BLUE}
+
+
+GREY = "#7f8793"
+FLAGGED_NAME = "Reported, not used for training (incomplete month: reporting lag / NIBRS break)"
+
+
+def _flag_mask(ds: pd.Series, flagged) -> pd.Series:
+    """True for the points whose month is flagged (any time step: a day, week or month)."""
+    months = {pd.Timestamp(m).to_period("M") for m in flagged or ()}
+    if not months:
+        return pd.Series(False, index=ds.index)
+    return pd.to_datetime(ds).dt.to_period("M").isin(months)
+
+
+def reported_traces(df: pd.DataFrame, flagged=None, name: str = "Reported") -> list[go.Scatter]:
+    """The reported counts as a solid line over the months the models train on, and the flagged
+    months (incomplete: reporting lag, the NIBRS break) as a separate grey dotted line with
+    markers. The dotted line runs on to the solid points either side so the two join."""
+    # plain lists: Plotly would ship int64 arrays as binary that plotly.js cannot read
+    ds = pd.to_datetime(df["ds"]).reset_index(drop=True)
+    y = df["y"].reset_index(drop=True)
+    flag = _flag_mask(ds, flagged)
+    used_y = [None if f else int(v) for v, f in zip(y, flag, strict=True)]
+    traces = [go.Scatter(x=ds.tolist(), y=used_y, mode="lines", name=name, line={"color": BLUE})]
+    if flag.any():
+        # the flagged runs, each joined to the solid points on either side
+        keep = flag | flag.shift(-1, fill_value=False) | flag.shift(1, fill_value=False)
+        traces.append(
+            go.Scatter(
+                x=ds.tolist(),
+                y=[int(v) if k else None for v, k in zip(y, keep, strict=True)],
+                text=["not used for training" if f else "used for training" for f in flag],
+                mode="lines+markers",
+                name=FLAGGED_NAME,
+                line={"color": GREY, "dash": "dot", "width": 1.5},
+                marker={"color": GREY, "size": 6, "symbol": "circle-open"},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,} reported (%{text})<extra></extra>",
+                connectgaps=False,
+            )
+        )
+    return traces
+
+
+def series_label(uid: str) -> str:
+    """A forecast series as an analyst reads it: 'Central (area)', 'Burglary (crime category)'."""
+    if uid == "city":
+        return "Whole city"
+    parts = []
+    for part in uid.split("|"):
+        kind, _, value = part.partition(":")
+        kind = {"area": "area", "category": "crime category"}.get(kind, kind)
+        parts.append(f"{value[:1].upper()}{value[1:]} ({kind})" if value else kind)
+    return ", ".join(parts)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
@@ -57,28 +109,8 @@ def series_figure(
     if df.empty:
         return empty_figure(title, "No incidents match these filters")
     fig = go.Figure()
-    fig.add_trace(
-        # plain lists: Plotly would ship int64 arrays as binary that plotly.js cannot read
-        go.Scatter(
-            x=df["ds"].tolist(),
-            y=df["y"].tolist(),
-            mode="lines",
-            name="Reported",
-            line={"color": BLUE},
-        )
-    )
-    if flagged:
-        marks = df[df["ds"].isin(pd.to_datetime(flagged))]
-        if len(marks):
-            fig.add_trace(
-                go.Scatter(
-                    x=marks["ds"],
-                    y=marks["y"],
-                    mode="markers",
-                    name="Incomplete month (lag / NIBRS break)",
-                    marker={"color": VERMILLION, "symbol": "x", "size": 8},
-                )
-            )
+    for trace in reported_traces(df, flagged):
+        fig.add_trace(trace)
     if forecast is not None and len(forecast):
         add_forecast(fig, forecast)
     return _layout(fig, title, "Date the crime occurred", f"Incidents per {unit}")
@@ -120,155 +152,6 @@ def heatmap_figure(grid: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _outline_traces(divisions: pd.DataFrame, values: dict, vmax: float):
-    """One filled outline per division, coloured by its rate (plain x/y: no map tiles)."""
-    import plotly.colors as pc
-
-    traces = []
-    for rec in divisions.itertuples():
-        geom = rec.geometry
-        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        val = values.get(int(rec.area_id), 0.0)
-        colour = pc.sample_colorscale("Cividis", [min(val / vmax, 1.0) if vmax else 0.0])[0]
-        for poly in polys:
-            x, y = poly.exterior.xy
-            traces.append(
-                go.Scatter(
-                    x=list(x),
-                    y=list(y),
-                    fill="toself",
-                    fillcolor=colour,
-                    line={"color": "#444", "width": 0.7},
-                    mode="lines",
-                    name=str(rec.name),
-                    hovertemplate=f"{rec.name}: {val:,.0f} per 100,000<extra></extra>",
-                    showlegend=False,
-                )
-            )
-    return traces
-
-
-def _geo_axes(fig: go.Figure) -> None:
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.2)
-
-
-def area_map(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) -> go.Figure:
-    """Incidents per 100,000 residents per LAPD division."""
-    title = "Incidents per 100,000 residents by LAPD division"
-    if by_area.empty:
-        return empty_figure(title, "No incidents match these filters")
-    fig = go.Figure()
-    rates = dict(zip(by_area["area_id"].astype(int), by_area["per_100k"], strict=True))
-    vmax = max(rates.values()) if rates else 0
-    if divisions is not None and len(divisions):
-        for t in _outline_traces(divisions, rates, vmax):
-            fig.add_trace(t)
-        cent = divisions.assign(
-            x=[g.representative_point().x for g in divisions["geometry"]],
-            y=[g.representative_point().y for g in divisions["geometry"]],
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=cent["x"],
-                y=cent["y"],
-                mode="text",
-                text=cent["name"],
-                showlegend=False,
-                textfont={"size": 9, "color": "#fff"},
-                hoverinfo="skip",
-            )
-        )
-    else:  # no boundary file: each division at the median location of its incidents
-        pts = by_area.dropna(subset=["lat", "lon"])
-        fig.add_trace(
-            go.Scatter(
-                x=pts["lon"],
-                y=pts["lat"],
-                mode="markers+text",
-                text=pts["area_name"],
-                textposition="top center",
-                textfont={"size": 9},
-                marker={
-                    "size": 12 + 30 * pts["per_100k"] / (vmax or 1),
-                    "color": pts["per_100k"],
-                    "colorscale": "Cividis",
-                    "showscale": True,
-                    "colorbar": {"title": "per 100k"},
-                    "line": {"color": "#333", "width": 0.5},
-                },
-                customdata=pts[["incidents", "per_100k"]],
-                hovertemplate="%{text}: %{customdata[0]:,} incidents, "
-                "%{customdata[1]:,.0f} per 100,000<extra></extra>",
-                showlegend=False,
-            )
-        )
-    _geo_axes(fig)
-    return _layout(fig, title, "", "", height=420)
-
-
-def hotspot_map(
-    points: pd.DataFrame, hotspots: dict | None = None, divisions: pd.DataFrame | None = None
-) -> go.Figure:
-    """Density of the selected incidents, with the Gi* hot and cold cells of the last run."""
-    title = "Where the selected incidents concentrate"
-    if points.empty:
-        return empty_figure(title, "No geocoded incidents match these filters")
-    fig = go.Figure(
-        go.Histogram2dContour(
-            x=points["lon"],
-            y=points["lat"],
-            colorscale="Cividis",
-            ncontours=12,
-            contours={"coloring": "fill", "showlines": False},
-            colorbar={"title": "Incidents"},
-            hoverinfo="skip",
-            name="Density",
-        )
-    )
-    if divisions is not None and len(divisions):
-        xs, ys = [], []
-        for geom in divisions["geometry"]:
-            for poly in list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]:
-                x, y = poly.exterior.xy
-                xs += [*x, None]
-                ys += [*y, None]
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": "#bbb", "width": 0.6},
-                name="LAPD divisions",
-                hoverinfo="skip",
-            )
-        )
-    for label, colour in HOT_COLOURS.items():
-        xs, ys = [], []
-        for feat in (hotspots or {}).get("features", []):
-            props = feat.get("properties") or {}
-            cls = str(props.get("class") or props.get("hotspot") or props.get("label") or "")
-            if not cls.lower().startswith(label):
-                continue
-            geom = feat.get("geometry") or {}
-            if geom.get("type") == "Polygon":
-                ring = geom["coordinates"][0]
-                xs += [p[0] for p in ring] + [None]
-                ys += [p[1] for p in ring] + [None]
-        if xs:
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    line={"color": colour, "width": 0.7},
-                    name=f"Gi* {label} spot (last run)",
-                )
-            )
-    _geo_axes(fig)
-    return _layout(fig, title, "", "", height=420)
-
-
 def areas_geojson(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) -> dict:
     """The area table as GeoJSON: division polygons when known, else centre points."""
     feats = []
@@ -294,13 +177,17 @@ def areas_geojson(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) 
 
 
 def forecast_figure(
-    history: pd.DataFrame, fc: pd.DataFrame, backtest: pd.DataFrame, sid: str, model: str
+    history: pd.DataFrame,
+    fc: pd.DataFrame,
+    backtest: pd.DataFrame,
+    sid: str,
+    model: str,
+    flagged: list | None = None,
 ) -> go.Figure:
     """A series' history, its forecast with intervals, and the backtest forecasts per cutoff."""
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=history["ds"], y=history["y"], name="Reported", line={"color": BLUE})
-    )
+    for trace in reported_traces(history, flagged):
+        fig.add_trace(trace)
     if len(backtest):
         for i, (cut, grp) in enumerate(backtest.groupby("cutoff")):
             fig.add_trace(
@@ -316,4 +203,6 @@ def forecast_figure(
             )
     if len(fc):
         add_forecast(fig, fc, name=f"Forecast ({model})")
-    return _layout(fig, f"{sid}: forecast by {model}", "Month", "Incidents per month", 380)
+    return _layout(
+        fig, f"{series_label(sid)}: forecast by {model}", "Month", "Incidents per month", 380
+    )
