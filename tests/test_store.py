@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,14 +31,14 @@ def csv_file(path: Path, rows: list[tuple]) -> Path:
     return path
 
 
-def big_csv(path: Path, n: int) -> Path:
-    """n rows written by DuckDB (fast), ids 1..n, dates spread over 2019-2022."""
+def big_csv(path: Path, n: int, first_id: int = 1) -> Path:
+    """n rows written by DuckDB (fast), ids first_id.., dates spread over 2019-2022."""
     duckdb.sql(
         f"""COPY (SELECT i AS DR_NO,
                   strftime(DATE '2019-01-01' + CAST(i % 1400 AS INTEGER) + 1, '%m/%d/%Y') AS "Date Rptd",
                   strftime(DATE '2019-01-01' + CAST(i % 1400 AS INTEGER), '%m/%d/%Y') AS "DATE OCC",
                   1 + i % 21 AS AREA, 624 AS "Crm Cd"
-                FROM range(1, {n} + 1) t(i)) TO '{path}' (HEADER, DELIMITER ',')"""
+                FROM range({first_id}, {first_id} + {n}) t(i)) TO '{path}' (HEADER, DELIMITER ',')"""
     )
     return path
 
@@ -318,3 +319,70 @@ def test_a_stale_mirror_is_rewritten_whole_by_the_next_ingest(tmp_path):
         st._set_meta("parquet_version", "stale")
         st.ingest_files([b])
         assert [r[0] for r in _mirror(st)] == ["1", "2"]
+
+
+def _mirror_count(store: Path) -> int:
+    return duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{store / 'parquet' / 'incidents'}/*/*.parquet')"
+    ).fetchall()[0][0]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "crimecast.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_a_kill_mid_mirror_is_detected_and_repaired(tmp_path):
+    """SIGKILL an ingest after its COMMIT, while it writes the Parquet mirror: reading commands
+    say so with the command to run, and the next writer (or info --repair) rewrites the mirror
+    and removes the half-written folders."""
+    store = tmp_path / "s"
+    first = big_csv(tmp_path / "first.csv", 300_000)
+    with Store(store) as st:
+        st.ingest_files([first])
+    assert _mirror_count(store) == 300_000
+    second = big_csv(tmp_path / "second.csv", 300_000, first_id=10**6)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crimecast.cli", "ingest", str(second), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    parent = store / "parquet"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(parent.glob(".incidents-*")):
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the ingest ended before it wrote the mirror"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store(store, read_only=True) as st:
+        in_db = st.count()
+    assert in_db == 600_000 and _mirror_count(store) == 300_000  # the kill landed mid-mirror
+
+    info = json.loads(_cli("info", "--json", "--store", str(store)).stdout)
+    assert info["parquet_mirror_current"] is False
+    assert any("crimecast info --repair" in w for w in info["warnings"])
+    with Store(store, read_only=True) as st, pytest.raises(StoreError, match="out of date"):
+        st.ensure_parquet()
+
+    res = _cli("info", "--repair", "--json", "--store", str(store))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["parquet_mirror_current"] is True
+    assert _mirror_count(store) == in_db
+    assert not list(parent.glob(".incidents-*")) and not list(parent.glob(".old-*"))
+    # the same ingest again is recognised as done, and leaves the mirror equal to the database
+    res = _cli("ingest", str(second), "--store", str(store))
+    assert "already ingested" in res.stdout + res.stderr and _mirror_count(store) == in_db
+
+
+def test_a_writer_repairs_a_stale_mirror_on_opening(tmp_path):
+    store = tmp_path / "s"
+    with Store(store) as st:
+        st.ingest_files([csv_file(tmp_path / "a.csv", [(1, "01/02/2020", "01/01/2020", 1, 624)])])
+    shutil.rmtree(store / "parquet" / "incidents")
+    (store / "parquet" / ".incidents-dead").mkdir()
+    with Store(store) as st:
+        assert st.mirror_is_current()
+    assert _mirror_count(store) == 1 and not (store / "parquet" / ".incidents-dead").exists()

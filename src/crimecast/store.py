@@ -107,6 +107,7 @@ class Store:
         self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
+            self._repair_mirror()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -460,14 +461,33 @@ class Store:
 
     def ensure_parquet(self) -> Path:
         """The Parquet mirror, rewritten first if an interrupted ingest left it missing or stale."""
-        if self._mirror_is_current():
+        if self.mirror_is_current():
             return self.parquet_dir
         if self.read_only:
             raise StoreError(
-                f"the Parquet files under {self.parquet_dir} are missing or out of date",
-                hint="open the store once for writing (e.g. crimecast info --repair) to rewrite them",
+                f"the Parquet files under {self.parquet_dir} are missing or out of date (an "
+                "ingest was interrupted after it stored its rows)",
+                hint=f"run crimecast info --repair --store {self.path} to rewrite them",
             )
         return self.export_parquet()
+
+    def mirror_is_current(self) -> bool:
+        """Whether the Parquet mirror holds exactly what the database holds (an empty store
+        needs none)."""
+        if self._mirror_is_current():
+            return True
+        return not self.con.execute("SELECT count(*) FROM incidents").fetchall()[0][0]
+
+    def _repair_mirror(self) -> None:
+        """A writer first clears what an interrupted ingest left behind (half-written mirror
+        folders) and rewrites a mirror that is behind the database. DuckDB's lock means no other
+        process is using the store meanwhile."""
+        for left in self.parquet_dir.parent.glob(".incidents-*"):
+            shutil.rmtree(left, ignore_errors=True)
+        for left in self.parquet_dir.parent.glob(".old-*"):
+            shutil.rmtree(left, ignore_errors=True)
+        if not self.mirror_is_current():
+            self.export_parquet()
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -551,6 +571,12 @@ class Store:
             )
         if simulated:
             warnings.append(f"{simulated} stored incidents are SIMULATED, not real LAPD data")
+        mirror_ok = self.mirror_is_current()
+        if not mirror_ok:
+            warnings.append(
+                "the Parquet mirror is behind the database (an ingest was interrupted after it "
+                f"stored its rows): run crimecast info --repair --store {self.path}"
+            )
         return {
             "store": str(self.path),
             "incidents": int(n),
@@ -569,6 +595,7 @@ class Store:
             ]
             if len(flags)
             else [],
+            "parquet_mirror_current": mirror_ok,
             "warnings": warnings,
         }
 

@@ -312,7 +312,7 @@ def panel(spark, parquet_dir, level: str, freq: str, filters: Filters | None = N
 def build(store, level: str, freq: str, filters: Filters | None = None, spark=None):
     """(training panel, excluded periods), like `crimecast.panel.build` but aggregated in Spark."""
     spark = spark or session()
-    full = panel(spark, store.parquet_dir, level, freq, filters)
+    full = panel(spark, store.ensure_parquet(), level, freq, filters)  # never a stale mirror
     return panel_mod.split_complete(full, freq, store.complete_through(), store.completeness())
 
 

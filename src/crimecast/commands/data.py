@@ -76,10 +76,21 @@ def ingest(
 def info(
     store: StoreOpt,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="first mend what an interrupted ingest left (rewrite a Parquet mirror that is "
+            "behind the database, remove half-written folders)",
+        ),
+    ] = False,
 ) -> None:
     """Show what the store holds: counts, sources, date range and per-month completeness."""
-    with open_store(store) as where, Store(where, read_only=True) as st:
-        data = st.info() | _s3_name(store)
+    with open_store(store, write=repair) as where:
+        if repair:  # opening the store for writing repairs it
+            Store(where).close()
+        with Store(where, read_only=True) as st:
+            data = st.info() | _s3_name(store)
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return
