@@ -386,3 +386,25 @@ def test_a_writer_repairs_a_stale_mirror_on_opening(tmp_path):
     with Store(store) as st:
         assert st.mirror_is_current()
     assert _mirror_count(store) == 1 and not (store / "parquet" / ".incidents-dead").exists()
+
+
+def test_a_poorer_later_copy_does_not_erase_fields_it_lacks(tmp_path, incidents_dir):
+    """falconpunch082's renamed file has no coordinates, MO codes or premise codes; the 8 records
+    it shares with ivanco19 keep those from the stored copy, and take its other fields."""
+    with Store(tmp_path / "s") as st:
+        st.ingest_files([incidents_dir / "ivanco19_citywide_2020_10k.csv.gz"])
+        before = st.incidents().set_index("record_id")
+        rep = st.ingest_files(
+            [incidents_dir / "falconpunch082_citywide_2020_2023_4k_renamed.csv.gz"]
+        )[0]
+        after = st.incidents().set_index("record_id")
+    assert rep.duplicates_merged == 8 and rep.reconciles
+    assert any("8 merged record(s) kept stored values" in w and "lat" in w for w in rep.warnings)
+    shared = before.index.intersection(after[after["source"].str.startswith("falcon")].index)
+    assert len(shared) == 8
+    for col in ("lat", "lon", "mocodes", "premise_code"):
+        pd.testing.assert_series_equal(
+            after.loc[shared, col], before.loc[shared, col], check_dtype=False
+        )
+    assert before.loc[shared, "lat"].notna().all()
+    assert (after.loc[shared, "source"] != before.loc[shared, "source"]).all()  # newest wins

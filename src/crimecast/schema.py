@@ -406,3 +406,36 @@ LA_BBOX = {"lat_min": 33.70, "lat_max": 34.35, "lon_min": -118.70, "lon_max": -1
 
 # LAPD moved to NIBRS on this day; the legacy 2020-present feed lost most records afterwards.
 NIBRS_SWITCH = "2024-03-07"
+
+
+# The raw fields each optional stored column is made from. When a later copy of a record comes
+# from a file without any of them, the stored copy's value is kept instead of being erased.
+DERIVED_FROM = {
+    "date_reported": ("date_rptd",),
+    "occurred_at": ("time_occ",),
+    "hour": ("time_occ",),
+    "time_is_noon_default": ("time_occ",),
+    "area_id": ("area", "area_name"),
+    "area_name": ("area", "area_name"),
+    "rpt_dist": ("rpt_dist_no",),
+    "mocodes": ("mocodes",),
+    "victim_age": ("vict_age",),
+    "victim_sex": ("vict_sex",),
+    "victim_descent": ("vict_descent",),
+    "premise_code": ("premis_cd",),
+    "premise_desc": ("premis_cd", "premis_desc"),
+    "weapon_code": ("weapon_used_cd",),
+    "weapon_desc": ("weapon_used_cd", "weapon_desc"),
+    "status": ("status", "status_desc"),
+    "status_desc": ("status", "status_desc"),
+    "arrest": ("status", "status_desc"),
+    "location": ("location",),
+    "cross_street": ("cross_street",),
+    "lat": ("lat", "location_point"),
+    "lon": ("lon", "location_point"),
+}
+
+
+def fields_lacking(mapping: dict[str, str]) -> list[str]:
+    """Stored columns a file with this column mapping cannot fill."""
+    return [col for col, raw in DERIVED_FROM.items() if not any(f in mapping for f in raw)]

@@ -299,7 +299,13 @@ class Store:
             replaced = 0
             self._bulk_load(staged, in_file_dups)
         else:
-            replaced = self._merge(staged, in_file_dups)
+            lacking = schema.fields_lacking(layout.mapping)
+            replaced, kept = self._merge(staged, in_file_dups, lacking)
+            if kept:
+                report.warnings.append(
+                    f"{path.name}: {kept:,} merged record(s) kept stored values for fields this "
+                    f"file lacks ({', '.join(lacking)})"
+                )
         report.stored = distinct - replaced
         report.duplicates_merged = in_file_dups + replaced
         con.execute(
@@ -335,13 +341,14 @@ class Store:
             ],
         )
 
-    def _merge(self, staged: str, in_file_dups: int) -> int:
+    def _merge(self, staged: str, in_file_dups: int, lacking: list[str]) -> tuple[int, int]:
         """The staged good rows into `incidents`, replacing stored versions of the same
-        records; the newest row per id wins. Returns how many stored records were replaced."""
+        records; the newest row per id wins, except for the columns its file lacks (`lacking`),
+        which keep the stored copy's values. Returns (records replaced, of them how many kept
+        older values)."""
         con = self.con
-        cols = ", ".join(schema.INCIDENT_COLUMNS)
         # The window is only paid for when the file repeats ids.
-        newest = f"SELECT {cols} FROM {staged} WHERE _reason IS NULL" + (
+        newest = f"SELECT * FROM {staged} WHERE _reason IS NULL" + (
             " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY rowid DESC) = 1"
             if in_file_dups
             else ""
@@ -350,11 +357,29 @@ class Store:
         replaced = con.execute(
             f"SELECT count(*) FROM incidents WHERE record_id IN ({ids})"
         ).fetchall()[0][0]
+        kept = 0
+        cols = ", ".join(schema.INCIDENT_COLUMNS)
+        if replaced and lacking:
+            old = " OR ".join(f"o.{c} IS NOT NULL" for c in lacking)
+            kept = con.execute(
+                f"SELECT count(*) FROM incidents o WHERE o.record_id IN ({ids}) AND ({old})"
+            ).fetchall()[0][0]
+            pick = ", ".join(
+                f"coalesce(o.{c}, n.{c}) AS {c}" if c in lacking else f"n.{c}"
+                for c in schema.INCIDENT_COLUMNS
+            )
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _merged AS SELECT {pick} FROM ({newest}) n "
+                "LEFT JOIN incidents o ON o.record_id = n.record_id"
+            )
+            newest = f"SELECT {cols} FROM _merged"
+        else:
+            newest = f"SELECT {cols} FROM ({newest})"
         if replaced:
             self._note_years(f"SELECT DISTINCT year FROM incidents WHERE record_id IN ({ids})")
             con.execute(f"DELETE FROM incidents WHERE record_id IN ({ids})")
         con.execute(f"INSERT INTO incidents {newest}")
-        return replaced
+        return replaced, kept
 
     def _note_years(self, sql: str) -> None:
         if self._touched_years is not None:
