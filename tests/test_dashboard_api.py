@@ -271,3 +271,61 @@ def test_serve_beyond_localhost_needs_a_token(sim_store, monkeypatch, capsys):
     assert exc.value.code != 0
     err = capsys.readouterr().err
     assert "no token is set" in err and "CRIMECAST_DASHBOARD_TOKEN" in err
+
+
+def test_score_table_reads_as_an_analyst_expects():
+    """Backtest scores as the explorer shows them: yes/no, blanks for missing values, display
+    formats that round (and separate thousands) instead of raw floats."""
+    import math
+
+    import pandas as pd
+
+    from crimecast.dashboard.callbacks import score_table
+
+    scores = pd.DataFrame(
+        {
+            "model": ["ets", "naive"],
+            "mae": [2016.318, float("nan")],
+            "mase": [0.96312, float("inf")],
+            "wape": [0.2291, 0.277],
+            "beats_baselines": [True, False],
+            "baseline": ["naive", "naive"],
+            "warnings": ["", ""],
+        }
+    )
+    rows, cols = score_table(scores)
+    assert [r["beats_baselines"] for r in rows] == ["yes", "no"]
+    assert rows[1]["mae"] is None and rows[1]["mase"] is None  # shown blank, never nan / inf
+    assert all(
+        not (isinstance(v, float) and not math.isfinite(v)) for r in rows for v in r.values()
+    )
+    spec = {c["id"]: c.get("format", {}).get("specifier") for c in cols}
+    assert spec["mae"] == ",.1f" and spec["mase"] == ".2f" and spec["wape"] == ".1%"
+    assert "warnings" not in spec and "baseline" not in spec
+    names = {c["id"]: c["name"] for c in score_table(scores.assign(skill=[0.17, 0.0]))[1]}
+    assert names["skill"] == "Skill vs naive" and names["beats_baselines"] == "Beats baselines"
+
+
+def test_rate_scale_and_density_cells():
+    """One division's rate gets a colour range from 0 (never a sliver around one value); the
+    density grid has no zero cells (nothing is drawn where there are no incidents)."""
+    import pandas as pd
+
+    from crimecast.dashboard.maps import area_map, density_grid, rate_range
+
+    assert rate_range([1027.3]) == (0.0, 1027.3)
+    assert rate_range([1027.3, 1027.8]) == (0.0, 1027.8)
+    assert rate_range([500.0, 2200.0]) == (500.0, 2200.0)
+    assert rate_range([]) == (0.0, 1.0)
+    one = pd.DataFrame(
+        {"area_id": [1], "area_name": ["Central"], "incidents": [900], "per_100k": [1027.3],
+         "lat": [34.05], "lon": [-118.25]}
+    )  # fmt: skip
+    axis = area_map(one).layout.coloraxis
+    assert (axis.cmin, axis.cmax) == (0.0, 1027.3)
+    pts = pd.DataFrame({"lat": [34.002, 34.002, 34.40], "lon": [-118.502, -118.502, -118.20]})
+    xs, ys, z, side = density_grid(pts)
+    cells = [v for row in z for v in row]
+    assert len(cells) == len(xs) * len(ys) and side == 1.0
+    assert sum(v is not None for v in cells) == 2  # two occupied cells, the rest not drawn
+    assert sorted(v for v in cells if v) == [1.0, 2.0]  # incidents per km² in 1 km cells

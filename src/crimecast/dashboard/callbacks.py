@@ -25,7 +25,7 @@ SCORE_COLUMNS = {
     "wape": ("WAPE", ".1%"),
     "coverage_80": ("80% interval coverage", ".0%"),
     "coverage_95": ("95% interval coverage", ".0%"),
-    "skill": ("Skill vs seasonal naive", ".2f"),
+    "skill": ("Skill vs better baseline", "+.0%"),
     "beats_baselines": ("Beats baselines", None),
 }
 
@@ -37,6 +37,8 @@ def score_table(scores: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     cols = []
     for c in shown:
         name, spec = SCORE_COLUMNS[c]
+        if c == "skill" and "baseline" in scores.columns and scores["baseline"].nunique() == 1:
+            name = f"Skill vs {str(scores['baseline'].iloc[0]).replace('_', ' ')}"
         col = {"name": name, "id": c}
         if spec:
             col |= {"type": "numeric", "format": {"specifier": spec, "nully": "–"}}

@@ -71,7 +71,7 @@ def _outline_traces(divisions: pd.DataFrame, values: dict, cmin: float, cmax: fl
             pos = (val - cmin) / (cmax - cmin) if cmax > cmin else 1.0
             colour = pc.sample_colorscale("Cividis", [min(max(pos, 0.0), 1.0)])[0]
             hover = f"{rec.name}: {val:,.0f} per 100,000 residents"
-        label_colours.append(_text_colour(colour) if val is not None else "#8a93a0")
+        label_colours.append(_text_colour(colour) if val is not None else "#5b6573")
         for poly in _polys(rec.geometry):
             x, y = poly.exterior.xy
             traces.append(
@@ -91,16 +91,19 @@ def _outline_traces(divisions: pd.DataFrame, values: dict, cmin: float, cmax: fl
     return traces, label_colours
 
 
-def _labels_that_fit(divisions: pd.DataFrame, points: list) -> list[bool]:
-    """Which division names to print: the largest divisions first, each only where its label
-    does not overlap one already placed (the others are named on hover)."""
+def _labels_that_fit(divisions: pd.DataFrame, points: list, rank: list[float]) -> list[bool]:
+    """Which division names to print: highest `rank` first (the selected divisions by rate),
+    each only where its label does not overlap one already placed (the others are named on
+    hover)."""
     bounds = np.array([g.bounds for g in divisions["geometry"]])
     miny, maxy = bounds[:, 1].min(), bounds[:, 3].max()
     deg_y = (maxy - miny) / (MAP_HEIGHT - 110)  # degrees of latitude per pixel, roughly
     deg_x = deg_y * Y_SCALE
     boxes: list[tuple[float, float, float, float]] = []
     shown = [False] * len(divisions)
-    order = sorted(range(len(divisions)), key=lambda i: -divisions["geometry"].iloc[i].area)
+    order = sorted(
+        range(len(divisions)), key=lambda i: (-rank[i], -divisions["geometry"].iloc[i].area)
+    )
     for i in order:
         half_w = len(str(divisions["name"].iloc[i])) * LABEL_PX * 0.3 * deg_x
         half_h = LABEL_PX * 0.7 * deg_y
@@ -137,23 +140,33 @@ def area_map(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) -> go
         for t in traces:
             fig.add_trace(t)
         points = [g.representative_point() for g in divisions["geometry"]]
-        shown = _labels_that_fit(divisions, points)
-        fig.add_trace(
-            go.Scatter(
-                x=[p.x for p, ok in zip(points, shown, strict=True) if ok],
-                y=[p.y for p, ok in zip(points, shown, strict=True) if ok],
-                mode="text",
-                text=[n for n, ok in zip(divisions["name"], shown, strict=True) if ok],
-                showlegend=False,
-                textfont={
-                    "size": LABEL_PX,
-                    "color": [c for c, ok in zip(label_colours, shown, strict=True) if ok],
-                    # a halo keeps a name readable where it runs past its division's fill
-                    "shadow": "auto",
-                },
-                hoverinfo="skip",
+        # the selected divisions are named first, the highest rates before the others
+        rank = [rates.get(int(a), -1.0) for a in divisions["area_id"]]
+        shown = _labels_that_fit(divisions, points, rank)
+        for dark in (True, False):
+            keep = [
+                ok and (colour != "#ffffff") == dark
+                for ok, colour in zip(shown, label_colours, strict=True)
+            ]
+            if not any(keep):
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=[p.x for p, k in zip(points, keep, strict=True) if k],
+                    y=[p.y for p, k in zip(points, keep, strict=True) if k],
+                    mode="text",
+                    text=[n for n, k in zip(divisions["name"], keep, strict=True) if k],
+                    showlegend=False,
+                    textfont={
+                        "size": LABEL_PX,
+                        "color": [c for c, k in zip(label_colours, keep, strict=True) if k],
+                        # a halo keeps a name readable where it runs past its division's fill
+                        "shadow": "0 0 2px #ffffff" if dark else "0 0 2px #000000",
+                    },
+                    hoverinfo="skip",
+                    name="division names",
+                )
             )
-        )
         # the colour bar: an invisible marker carrying the colour axis of the fills above
         fig.add_trace(
             go.Scatter(
@@ -214,7 +227,7 @@ def density_grid(points: pd.DataFrame, scale: float = 1.0) -> tuple[list, list, 
     counts = np.zeros((ny, nx))
     np.add.at(counts, (iy.to_numpy(), ix.to_numpy()), 1)
     per_km2 = scale / (side * side)
-    z = [[round(c * per_km2, 1) if c else None for c in row] for row in counts]
+    z = [[round(float(c) * per_km2, 1) if c else None for c in row] for row in counts]
     xs = [round(x0 + (i + 0.5) * dx, 5) for i in range(nx)]
     ys = [round(y0 + (j + 0.5) * dy, 5) for j in range(ny)]
     return xs, ys, z, side
