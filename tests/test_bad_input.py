@@ -499,3 +499,53 @@ def test_a_multi_file_ingest_keeps_the_good_files_and_says_which_failed(tmp_path
     res = run_cli("ingest", str(good), str(bad), str(later), "--store", str(store))
     out = res.stdout + res.stderr
     assert "already ingested" in out and "2 other file(s) were already in the store" in out
+
+
+# --- messages that say what to do ----------------------------------------------------------------
+def test_utf16_zip_blank_and_tableless_files_say_how_to_fix_them(tmp_path):
+    text = "\n".join([HEADER, *GOOD]) + "\n"
+    out = ingest_refused(tmp_path, write(tmp_path, "u16.csv", text.encode("utf-16")), "UTF-16")
+    assert "UTF-8" in out
+    bom_less = text.encode("utf-16-le")
+    ingest_refused(tmp_path, write(tmp_path, "u16le.csv", bom_less), "UTF-16", "UTF-8")
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("inner.csv", text)
+    ingest_refused(tmp_path, write(tmp_path, "data.zip", buf.getvalue()), "zip archive", "unzip")
+    ingest_refused(tmp_path, write(tmp_path, "blank.csv", "   \n  \n"), "blank", "header")
+    import sqlite3
+
+    db = tmp_path / "empty.sqlite"
+    sqlite3.connect(db).execute("CREATE TABLE t (a)").execute("DROP TABLE t").connection.close()
+    ingest_refused(tmp_path, db, "no tables")
+
+
+def test_values_set_blank_on_ingest_are_counted(tmp_path):
+    text = (
+        "DR_NO,DATE OCC,TIME OCC,AREA,Crm Cd,Vict Age,LAT,LON\n"
+        "1,01/02/2020,2561,1,510,-1,0,0\n2,01/02/2020,1200,1,510,30,34.05,-118.25\n"
+        "3,01/03/2020,0930,1,510,0,0,0\n"
+    )
+    rep = ingest_ok(tmp_path, write(tmp_path, "nulls.csv", text))
+    said = " | ".join(rep["warnings"])
+    assert "1 of 3 stored rows had times of day that are not a clock time" in said
+    assert "2 of 3 stored rows had victim ages of 0" in said
+    assert "2 of 3 stored rows had coordinates of 0,0 or outside Los Angeles" in said
+    assert rep["_incidents"]["lat"].notna().sum() == 1
+
+
+def test_a_coordinate_column_that_gives_nothing_is_said(tmp_path):
+    text = "DR_NO,DATE OCC,AREA,Crm Cd,LAT,LON\n1,01/02/2020,1,510,0,0\n2,01/02/2020,2,510,0,0\n"
+    rep = ingest_ok(tmp_path, write(tmp_path, "nocoords.csv", text))
+    assert any("gave no usable coordinates for any row" in w for w in rep["warnings"])
+
+
+def test_a_store_of_one_month_says_no_month_is_complete(tmp_path):
+    path = write(tmp_path, "one.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    res = run_cli("ingest", str(path), "--store", str(tmp_path / "store"))
+    said = res.stdout + res.stderr
+    assert res.returncode == 0 and "None" not in said
+    assert "no month is complete yet" in said

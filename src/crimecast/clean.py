@@ -285,7 +285,12 @@ SELECT
   k.lon,
   {src} AS source,
   {"true" if simulated else "false"} AS simulated,
-  CAST(year(occurred_date) AS SMALLINT) AS year
+  CAST(year(occurred_date) AS SMALLINT) AS year,
+  -- values given but unusable, set to blank: 1 time of day, 2 victim age, 4 coordinates
+  CAST((CASE WHEN k.t IS NOT NULL AND k.time_ok IS NULL THEN 1 ELSE 0 END)
+     + (CASE WHEN k.age_raw IS NOT NULL AND NOT k.age_raw BETWEEN 1 AND 120 THEN 2 ELSE 0 END)
+     + (CASE WHEN (k.lat_raw IS NOT NULL OR k.lon_raw IS NOT NULL) AND k.lat IS NULL THEN 4
+        ELSE 0 END) AS TINYINT) AS _nulled
 FROM k
 LEFT JOIN _lk_area_name lan ON lan.area_id = k.area_id
 LEFT JOIN _lk_crime lc ON lc.code = k.crime_code

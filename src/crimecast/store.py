@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
@@ -80,6 +81,33 @@ def _files_not_ingested(failed, reports) -> InputFileError:
     )
 
 
+def blanked_values(con, staged: str, mapping: dict, name: str, good: int) -> list[str]:
+    """Warnings counting the values of stored rows that were given but unusable (and so set
+    to blank), and a coordinate column that yields nothing at all."""
+    if not good:
+        return []
+    t, age, xy, lat = con.execute(
+        f"SELECT count(*) FILTER (_nulled & 1 > 0), count(*) FILTER (_nulled & 2 > 0), "
+        f"count(*) FILTER (_nulled & 4 > 0), count(lat) FROM {staged} WHERE _reason IS NULL"
+    ).fetchall()[0]
+    out = []
+    for n, what in (
+        (t, "times of day that are not a clock time (TIME OCC)"),
+        (age, "victim ages of 0 (no person victim or not recorded), negative or over 120"),
+        (xy, "coordinates of 0,0 or outside Los Angeles"),
+    ):
+        if n:
+            most = " (most rows)" if n > good / 2 else ""
+            out.append(f"{name}: {n:,} of {good:,} stored rows had {what}, stored blank{most}")
+    coords = [mapping[f] for f in ("lat", "lon", "location_point") if f in mapping]
+    if coords and not lat:
+        out.append(
+            f"{name}: column(s) {', '.join(coords)} gave no usable coordinates for any row; "
+            "maps and hotspots will leave these incidents out"
+        )
+    return out
+
+
 class Store:
     """Open with `Store(path)`; use as a context manager or call close()."""
 
@@ -99,9 +127,19 @@ class Store:
         try:
             self.con = duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as exc:
+            text = str(exc)
+            pid = re.search(r"PID (\d+)", text)
+            if "lock" not in text.lower():
+                raise StoreError(
+                    f"cannot open the store at {self.path}: {text.splitlines()[0]}",
+                    hint="check the folder's permissions and free disk space",
+                ) from exc
             raise StoreError(
-                f"cannot open the store at {self.path}: {str(exc).splitlines()[0]}",
-                hint="another crimecast process may be writing to it; wait for it to finish",
+                f"cannot open the store at {self.path}: another crimecast process"
+                + (f" (PID {pid.group(1)})" if pid else "")
+                + " has it open",
+                hint="wait for that process to finish (a running crimecast run, ingest or serve "
+                "holds the store while it works), then try again",
             ) from exc
         # crimecast draws its own progress; DuckDB's bar would land in stdout (and in JSON output)
         self.con.execute("SET enable_progress_bar = false")
@@ -293,6 +331,7 @@ class Store:
             quarantined = clean.quarantine_sql(staged, rejected)
             con.execute(f"INSERT INTO quarantine SELECT ?, * FROM ({quarantined})", [src])
         report.quarantined = bad + len(rejects)
+        report.warnings += blanked_values(con, staged, layout.mapping, path.name, good)
         in_file_dups = good - distinct
         self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
         if bulk:
@@ -397,6 +436,7 @@ class Store:
             )
         con.execute(f"ALTER TABLE {staged} DROP COLUMN _reason")
         con.execute(f"ALTER TABLE {staged} DROP COLUMN _raw_json")
+        con.execute(f"ALTER TABLE {staged} DROP COLUMN _nulled")
         got = con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() "
             "WHERE table_name = ? AND database_name = current_database() ORDER BY column_index",

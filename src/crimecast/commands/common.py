@@ -101,3 +101,11 @@ def progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def complete_through_text(info: dict) -> str:
+    """The store's last complete month in words (a store of one month has none yet)."""
+    month = info.get("complete_through")
+    if month:
+        return f"complete through {month}"
+    return "no month is complete yet (the data are too recent or too few)"

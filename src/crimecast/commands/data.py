@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from crimecast.commands.common import StoreOpt, console, progress
+from crimecast.commands.common import complete_through_text as _through
 from crimecast.ingest.simulate import is_simulated_file
 from crimecast.storage import open_store
 from crimecast.storage import parse as store_location
@@ -69,7 +70,7 @@ def ingest(
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     console.print(
         f"store {info['store']}: {info['incidents']:,} incidents, "
-        f"{info['quarantined']:,} quarantined, complete through {info['complete_through']}"
+        f"{info['quarantined']:,} quarantined, {_through(info)}"
     )
 
 
@@ -100,10 +101,7 @@ def info(
         f"incidents {data['incidents']:,}   quarantined {data['quarantined']:,}   "
         f"duplicates merged {data['duplicates_merged']:,}   rows read {data['rows_read']:,}"
     )
-    out.print(
-        f"occurred {data['date_min']} to {data['date_max']}; "
-        f"complete through {data['complete_through']}"
-    )
+    out.print(f"occurred {data['date_min']} to {data['date_max']}; {_through(data)}")
     t = Table(title="incidents per source")
     t.add_column("source")
     t.add_column("incidents", justify="right")

@@ -10,6 +10,7 @@ import typer
 
 from crimecast import config
 from crimecast.commands.common import StoreOpt, console, progress
+from crimecast.commands.common import complete_through_text as _through
 from crimecast.ingest import simulate as sim
 from crimecast.store import Store
 
@@ -72,7 +73,7 @@ def simulate_command(
         )
         console.print(
             f"store {info['store']}: {info['incidents']:,} incidents "
-            f"({info['simulated']:,} simulated), complete through {info['complete_through']}",
+            f"({info['simulated']:,} simulated), {_through(info)}",
             highlight=False,
         )
 

@@ -121,6 +121,12 @@ def check_required(path: Path, mapping: dict[str, str], columns: list[str]) -> N
         )
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: every other byte NUL."""
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0), odd.count(0)) > 0.4 * min(len(even), len(odd))
+
+
 def sniff_kind(path: Path) -> tuple[str, bool]:
     """(kind, gzipped) from the file's first bytes, not its name."""
     with open(path, "rb") as fh:
@@ -179,7 +185,19 @@ def read_ends(path: Path, gz: bool, sample_bytes: int = 4 << 20) -> tuple[str, b
             f"{path}: gzip data is truncated or damaged ({exc})",
             hint="download or copy the file again",
         ) from exc
-    if b"\x00" in sample[:4096]:
+    head = sample[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"\x00" in head and _looks_utf16(head)):
+        raise InputFileError(
+            f"{path}: the text is UTF-16, which crimecast does not read",
+            hint="re-save the file as UTF-8 CSV (in Excel: Save As > CSV UTF-8; or iconv -f UTF-16 "
+            "-t UTF-8)",
+        )
+    if head[:4] == b"PK\x03\x04":
+        raise InputFileError(
+            f"{path}: a zip archive, not a table",
+            hint="unzip it first (unzip FILE) and ingest the CSV inside",
+        )
+    if b"\x00" in head:
         raise InputFileError(
             f"{path}: binary data, not a text table (NUL bytes in the first 4 KiB)",
             hint="ingest a CSV, JSON, Parquet or SQLite export of the LAPD data",
@@ -213,7 +231,10 @@ def read_header(path: Path, gz: bool, encoding: str) -> tuple[list[str], str]:
         sample = first + "".join(fh.readline() for _ in range(5))
     first = first.lstrip("\ufeff")
     if not first.strip():
-        raise InputFileError(f"{path}: the first line is blank; expected a header row")
+        raise InputFileError(
+            f"{path}: the first line is blank; expected a header row",
+            hint="check the export: the first line must name the columns (DR_NO, DATE OCC, ...)",
+        )
     counts = {d: first.count(d) for d in _DELIMITERS}
     delim = max(counts, key=lambda d: counts[d])
     if counts[delim] == 0:
@@ -432,7 +453,10 @@ def _read_sqlite(path: Path, gz: bool) -> pd.DataFrame:
                 if score > best_score:
                     best, best_score = t, score
             if best is None:
-                raise InputFileError(f"{path}: the SQLite file has no tables")
+                raise InputFileError(
+                    f"{path}: the SQLite file has no tables",
+                    hint="check that this is the database holding the incidents table",
+                )
             return pd.read_sql_query(f'SELECT * FROM "{best}"', conn)
 
 
