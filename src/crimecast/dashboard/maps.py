@@ -20,7 +20,7 @@ from crimecast.dashboard.views import BLUE, VERMILLION, _layout, empty_figure
 HOT_COLOURS = {"hot": VERMILLION, "cold": BLUE}
 NOT_SELECTED = "#e6e9ee"  # divisions outside the selection
 KM_PER_DEG_LAT = 111.32
-CELL_KM = 1.0  # side of a density cell
+CELL_SIDES_KM = (1.0, 0.5, 0.25, 0.1)  # sides of the density cells, coarsest first
 MAP_HEIGHT = 460
 Y_SCALE = 1.2  # a degree of latitude drawn 1.2 times as long as one of longitude (34 deg N)
 LABEL_PX = 9
@@ -40,12 +40,20 @@ def rate_range(values) -> tuple[float, float]:
     return lo, hi
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 20 else f"{value:,.1f}"
+
+
 def _coloraxis(cmin: float, cmax: float, title: str) -> dict:
     return {
         "cmin": cmin,
         "cmax": cmax,
         "colorscale": "Cividis",
-        "colorbar": {"title": {"text": title}, "tickformat": ",.0f", "thickness": 14},
+        "colorbar": {
+            "title": {"text": title},
+            "tickformat": ",.0f" if cmax >= 20 else ",.2~f",
+            "thickness": 14,
+        },
     }
 
 
@@ -70,7 +78,7 @@ def _outline_traces(divisions: pd.DataFrame, values: dict, cmin: float, cmax: fl
         else:
             pos = (val - cmin) / (cmax - cmin) if cmax > cmin else 1.0
             colour = pc.sample_colorscale("Cividis", [min(max(pos, 0.0), 1.0)])[0]
-            hover = f"{rec.name}: {val:,.0f} per 100,000 residents"
+            hover = f"{rec.name}: {_rate(val)} per 100,000 residents"
         label_colours.append(_text_colour(colour) if val is not None else "#5b6573")
         for poly in _polys(rec.geometry):
             x, y = poly.exterior.xy
@@ -197,7 +205,7 @@ def area_map(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) -> go
                 },
                 customdata=pts[["incidents", "per_100k"]],
                 hovertemplate="%{text}: %{customdata[0]:,} incidents, "
-                "%{customdata[1]:,.0f} per 100,000<extra></extra>",
+                "%{customdata[1]:,.1f} per 100,000<extra></extra>",
                 showlegend=False,
             )
         )
@@ -207,16 +215,17 @@ def area_map(by_area: pd.DataFrame, divisions: pd.DataFrame | None = None) -> go
 
 
 def density_grid(points: pd.DataFrame, scale: float = 1.0) -> tuple[list, list, list, float]:
-    """Incidents per km² in square cells: (cell-centre longitudes, latitudes, densities, cell
-    side in km). Cells are 1 km across for a city-wide selection and finer for a small one (at
-    least ~40 across); a cell without incidents is None so that nothing is drawn there."""
+    """Incidents per square cell: (cell-centre longitudes, latitudes, counts, cell side in km).
+    Cells are 1 km across for a city-wide selection and finer (500, 250 or 100 m) for a small
+    one, at least ~40 across; a cell without incidents is None so that nothing is drawn there.
+    `scale` turns a sample's counts into estimated incidents."""
     lat0 = float(points["lat"].mean())
     km_per_deg_lon = KM_PER_DEG_LAT * max(math.cos(math.radians(lat0)), 0.1)
     span_km = max(
         (points["lon"].max() - points["lon"].min()) * km_per_deg_lon,
         (points["lat"].max() - points["lat"].min()) * KM_PER_DEG_LAT,
     )
-    side = min(CELL_KM, max(span_km / 40, 0.1))
+    side = next((km for km in CELL_SIDES_KM if km <= span_km / 40), CELL_SIDES_KM[-1])
     dy, dx = side / KM_PER_DEG_LAT, side / km_per_deg_lon
     x0 = math.floor(points["lon"].min() / dx) * dx
     y0 = math.floor(points["lat"].min() / dy) * dy
@@ -226,8 +235,7 @@ def density_grid(points: pd.DataFrame, scale: float = 1.0) -> tuple[list, list, 
     iy = ((points["lat"] - y0) // dy).astype(int).clip(0, ny - 1)
     counts = np.zeros((ny, nx))
     np.add.at(counts, (iy.to_numpy(), ix.to_numpy()), 1)
-    per_km2 = scale / (side * side)
-    z = [[round(float(c) * per_km2, 1) if c else None for c in row] for row in counts]
+    z = [[round(float(c) * scale, 1) if c else None for c in row] for row in counts]
     xs = [round(x0 + (i + 0.5) * dx, 5) for i in range(nx)]
     ys = [round(y0 + (j + 0.5) * dy, 5) for j in range(ny)]
     return xs, ys, z, side
@@ -270,8 +278,9 @@ def hotspot_map(
     sampled = total is not None and total > len(points)
     scale = total / len(points) if sampled else 1.0
     xs, ys, z, side = density_grid(points, scale)
-    unit = "incidents per km²" + (" (estimated from a sample)" if sampled else "")
-    cell = f"{side:.1f} km" if side >= 0.95 else f"{side * 1000:.0f} m"
+    cell = "1 km" if side >= 1 else f"{side * 1000:.0f} m"
+    top = max((v for row in z for v in row if v is not None), default=1)
+    est = " (estimated from a sample)" if sampled else ""
     fig = go.Figure(
         go.Heatmap(
             x=xs,
@@ -280,9 +289,15 @@ def hotspot_map(
             colorscale="Cividis",
             reversescale=True,  # light for few incidents, dark for many: empty ground stays white
             zmin=0,
+            zmax=top,  # from 0, so that a few equal cells do not span a sliver of a scale
             hoverongaps=False,
-            colorbar={"title": {"text": "per km²"}, "thickness": 14},
-            hovertemplate="%{z:,.0f} " + unit + f" ({cell} cell)<extra></extra>",
+            colorbar={
+                "title": {"text": f"incidents<br>per {cell} cell"},
+                "thickness": 14,
+                "tickformat": ",.0f" if top >= 3 else ",.1~f",
+                **({"dtick": 1} if top <= 5 and not sampled else {}),  # whole incidents
+            },
+            hovertemplate="%{z:,.0f} incidents" + est + f" in this {cell} cell<extra></extra>",
             name=f"Incident density ({cell} cells)",
         )
     )

@@ -75,6 +75,11 @@ def series_label(uid: str) -> str:
     return ", ".join(parts)
 
 
+def _count_axis(fig: go.Figure, top: float) -> None:
+    """Counts from zero, in whole incidents when they are few."""
+    fig.update_yaxes(rangemode="tozero", **({"dtick": 1} if top <= 5 else {}))
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
@@ -113,6 +118,7 @@ def series_figure(
         fig.add_trace(trace)
     if forecast is not None and len(forecast):
         add_forecast(fig, forecast)
+    _count_axis(fig, float(df["y"].max()))
     return _layout(fig, title, "Date the crime occurred", f"Incidents per {unit}")
 
 
@@ -141,8 +147,8 @@ def heatmap_figure(grid: pd.DataFrame) -> go.Figure:
             x=[f"{h:02d}:00" for h in grid.columns],
             y=list(grid.index),
             colorscale="Cividis",
-            colorbar={"title": "Incidents"},
-            hovertemplate="%{y} %{x}: %{z} incidents<extra></extra>",
+            colorbar={"title": "Incidents", **({"dtick": 1} if grid.values.max() <= 5 else {})},
+            hovertemplate="%{y} %{x}: %{z:,} incidents<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
@@ -203,6 +209,7 @@ def forecast_figure(
             )
     if len(fc):
         add_forecast(fig, fc, name=f"Forecast ({model})")
+    _count_axis(fig, float(history["y"].max()) if len(history) else 0.0)
     return _layout(
         fig, f"{series_label(sid)}: forecast by {model}", "Month", "Incidents per month", 380
     )
