@@ -1,7 +1,7 @@
 """Figures and exports of the dashboard: frames in, Plotly figures / bytes / GeoJSON out.
 
-Maps are drawn on plain longitude/latitude axes (division outlines or centre points on a blank
-background), so they need no tile server and work offline and in a headless browser.
+Time series draw the months kept out of model training (reporting lag, the NIBRS break) as a
+separate grey dotted line. The two maps are in maps.py.
 Colours: Okabe-Ito and cividis, readable with the common colour-vision deficiencies.
 """
 
