@@ -239,8 +239,10 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
         scores = outputs.scores(sid)
         data, cols = score_table(scores)
         note = (
-            f"Backtest: {bt['cutoff'].nunique()} cutoff(s); MASE below 1 beats the seasonal naive "
-            "forecast."
+            f"Backtest: {bt['cutoff'].nunique()} cutoff(s). MASE scales each model's backtest "
+            "error by the in-sample error of last year's value: it can exceed 1 even for the "
+            "seasonal naive forecast itself, so compare models by skill against the better "
+            "baseline's own backtest (the skill column)."
             if len(bt)
             else "No backtest for this series and model."
         )
