@@ -86,8 +86,14 @@ def test_cli_writes_every_output(cli_run, sim_store):
     assert {"z", "p", "p_sim", "p_fdr", "gi_bin", "class"} <= set(gj["features"][0]["properties"])
     assert (gi["gi_bin"] == 3).any()  # simulated clusters are hot spots
     bt = pd.read_csv(cli_run / "forecast_backtest.csv")
-    assert set(bt["method"]) == {"naive", "long_term", "kde_decay", "self_exciting"}
+    assert set(bt["method"]) == set(spatial.forecast.METHODS)
     assert set(bt["coverage"]) == {0.01, 0.05}
+    assert {"rri", "cells_not_in_long_term", "crimes_in_those_cells"} <= set(bt.columns)
+    fits = pd.read_csv(cli_run / "forecast_fits.csv")
+    assert {"theta", "sigma_m", "weight_long_term"} <= set(fits.columns)
+    vs = pd.read_csv(cli_run / "forecast_vs_long_term.csv")
+    assert set(vs["flagged_by"]) <= {"method only", "long_term only"}
+    assert "long_term" not in set(vs["method"])
     assert bt.groupby(["method", "coverage"]).size().nunique() == 1
     em = pd.read_csv(cli_run / "emerging.csv")
     assert em["pattern"].str.endswith(("hot spot", "cold spot", "no pattern")).all()
@@ -217,14 +223,14 @@ def test_analyse_without_boundaries_uses_the_occupied_cells_and_their_ring():
             + pd.to_timedelta(rng.integers(0, 365 * 2, n), unit="D"),
         }
     )
-    res = spatial.analyse(frame, None, permutations=199, max_folds=2)
+    res = spatial.analyse(frame, None, permutations=199, backtest_periods=2)
     assert res.cells["n"].sum() == n and (res.cells["n"] == 0).any()  # the empty ring
     assert res.division_table["incidents"].sum() == n
     assert res.division_table["in_polygon"].isna().all()
     assert [str(p) for p in res.periods] == [f"{y}Q{q}" for y in (2022, 2023) for q in (1, 2, 3, 4)]
     assert res.emerging is not None and len(res.emerging) == len(res.cells)
     assert set(res.backtest["period"]) == {"2023Q3", "2023Q4"}
-    assert len(res.forecast) == 4 * len(res.cells)
+    assert len(res.forecast) == len(spatial.forecast.METHODS) * len(res.cells)
 
 
 def test_cli_json_summary_with_filters(sim_store, geohub, tmp_path, capsys):

@@ -90,13 +90,15 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
     if result.forecast is not None:
         csv("forecast_backtest.csv", result.backtest)
         csv("forecast_summary.csv", result.backtest_summary)
+        if result.forecast_fits is not None:
+            csv("forecast_fits.csv", result.forecast_fits)
+        if result.flag_changes is not None:
+            csv("forecast_vs_long_term.csv", result.flag_changes)
         fc = result.forecast.merge(result.cells[["h3", "lat", "lon"]], on="h3")
         csv("forecast_next.csv", fc)
         flagged = fc[fc["flagged_5pct"]]
         geojson("forecast_next.geojson", grid.cells_geojson(flagged))
-        s = result.backtest_summary
-        one = s[s["coverage"] == s["coverage"].min()].sort_values("pai", ascending=False)
-        best = one["method"].iat[0] if len(one) else None
+        best = result.best_method
 
     figures = [
         ("counts", maps.count_map(result.cells, div, basemap), maps.count_layers(result.cells)),
@@ -183,6 +185,10 @@ def hotspots(
     seed: Annotated[
         int | None, typer.Option(help="permutation seed (default CRIMECAST_SEED)")
     ] = None,
+    backtest_periods: Annotated[
+        int,
+        typer.Option(help="how many of the last periods the hotspot forecasts are backtested on"),
+    ] = spatial.forecast.BACKTEST_PERIODS,
     basemap: Annotated[
         bool, typer.Option(help="draw the HTML maps on OpenStreetMap tiles (needs internet)")
     ] = False,
@@ -195,6 +201,11 @@ def hotspots(
     perms = config.get_int("gi_permutations") if permutations is None else permutations
     if perms < 0:
         raise ConfigError("--permutations must be 0 or more", hint="999 is the usual choice")
+    if backtest_periods < 1:
+        raise ConfigError(
+            f"--backtest-periods must be 1 or more, got {backtest_periods}",
+            hint="12 (a year of months) is the default; 24 gives steadier scores",
+        )
     filters = build_filters(date_from, date_to, area, category, klass)
     with storage.open_store(store) as where, Store(where, read_only=True) as st:
         incidents = st.incidents(filters, columns=COLUMNS)
@@ -216,6 +227,7 @@ def hotspots(
             seed=config.get_int("seed") if seed is None else seed,
             bandwidth_m=config.get_float("kde_bandwidth"),
             through=pd.Timestamp(through) if through is not None else None,
+            backtest_periods=backtest_periods,
         )
     result.notes[:0] = [f"division boundaries: {origin}", *warns]
     with storage.open_out(out) as local_out:  # an S3 --out is published when complete
@@ -235,7 +247,7 @@ def hotspots(
     console.print(t)
     if result.backtest_summary is not None and len(result.backtest_summary):
         t = Table(title="hotspot forecast backtest (mean over periods)")
-        for c in ("method", "coverage", "hit rate", "PAI", "PEI", "periods"):
+        for c in ("method", "coverage", "hit rate", "PAI", "x long-term", "PEI", "RRI", "periods"):
             t.add_column(c)
         for r in result.backtest_summary.itertuples():
             t.add_row(
@@ -243,7 +255,9 @@ def hotspots(
                 f"{r.coverage:.0%}",
                 f"{r.hit_rate:.1%}",
                 f"{r.pai:.2f}",
+                f"{r.pai_vs_long_term:.2f}",
                 f"{r.pei:.2f}",
+                f"{r.rri:.2f}",
                 str(r.periods),
             )
         console.print(t)

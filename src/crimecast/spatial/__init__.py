@@ -9,8 +9,9 @@ is likely next. Pure functions over frames (the CLI command does the I/O):
 - `hotspots`: `gi_star(cells, permutations, seed, fdr) -> DataFrame[..., z, p, p_sim, p_fdr,
   gi_bin, class]`;
 - `emerging`: per-slice Gi* + Mann-Kendall -> emerging hot spot patterns;
-- `forecast` / `evaluate`: next-period hotspot forecasts by four methods, rolling backtest ->
-  DataFrame[method, coverage, period, hit_rate, pai, pei, ...];
+- `forecast` / `evaluate`: next-period hotspot forecasts by seven methods (`etas`, `lagged`
+  hold the point-process and lagged-count models), rolling backtest ->
+  DataFrame[method, coverage, period, hit_rate, pai, pei, rri, ...];
 - `maps`: Plotly figures (offline) and matplotlib PNGs.
 
 `analyse(incidents, divisions, ...)` runs all of it and returns a `SpatialAnalysis`.
@@ -47,6 +48,9 @@ class SpatialAnalysis:
     backtest: pd.DataFrame | None = None
     backtest_summary: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
+    forecast_fits: pd.DataFrame | None = None  # parameters each method fitted, per period
+    flag_changes: pd.DataFrame | None = None  # next period: cells flagged unlike long_term
+    best_method: str | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -74,7 +78,32 @@ class SpatialAnalysis:
             }
         if self.backtest_summary is not None:
             out["forecast_backtest"] = self.backtest_summary.to_dict("records")
+            out["forecast_best_method"] = self.best_method
         return out
+
+
+def _forecast_notes(result: SpatialAnalysis) -> list[str]:
+    """What a reader should know about the forecast scores."""
+    out = []
+    fits = result.forecast_fits
+    if fits is not None and "theta" in fits and (fits["method"] == "self_exciting").any():
+        se = fits[fits["method"] == "self_exciting"]
+        flat = int((se["theta"] == 0).sum())
+        if flat:
+            out.append(
+                f"self_exciting found no excitation in the counts (theta = 0) in {flat} of "
+                f"{len(se)} backtest periods; there it is the long-term map exactly"
+            )
+    s = result.backtest_summary
+    if result.best_method and s is not None and len(s):
+        one = s[s["coverage"] == s["coverage"].min()].set_index("method")
+        if "long_term" in one.index:
+            ratio = one.at[result.best_method, "pai_vs_long_term"]
+            out.append(
+                f"best hotspot forecast by mean PAI at {one['coverage'].iat[0]:.0%} of the area: "
+                f"{result.best_method}, {ratio:.2f}x the long-term map's PAI"
+            )
+    return out
 
 
 def analyse(
@@ -88,11 +117,13 @@ def analyse(
     through: pd.Timestamp | None = None,
     with_emerging: bool = True,
     with_forecast: bool = True,
-    max_folds: int = 8,
+    backtest_periods: int = forecast.BACKTEST_PERIODS,
+    methods=forecast.METHODS,
 ) -> SpatialAnalysis:
     """Everything the hotspot command, report and dashboard show, from a frame of incidents
     (`lat`, `lon`, `occurred_date`, `area_id`) and optional division boundaries.
 
+    `backtest_periods`: how many of the last periods the forecasts are backtested on.
     `through`: last complete month (`Store.complete_through()`); time slices after it are left
     out of the emerging-hotspot and forecast steps, which compare periods.
     """
@@ -203,11 +234,17 @@ def analyse(
                 raster=fine,
                 mapping=kde.bin_cells(fine, cells, res),
                 bandwidth_m=bandwidth_m,
+                neighbours=grid.neighbour_lists(cells),
             )
             min_train = max(2, min(4, y.shape[1] - 1))
-            result.backtest = forecast.backtest(inputs, min_train=min_train, max_folds=max_folds)
-            result.backtest_summary = forecast.summarise(result.backtest)
-            result.forecast = forecast.forecast_next(inputs, cells)
+            bt = forecast.backtest(inputs, methods, min_train=min_train, max_folds=backtest_periods)
+            result.backtest = bt
+            result.forecast_fits = bt.attrs.get("fits")
+            result.backtest_summary = forecast.summarise(bt)
+            result.best_method = forecast.best_method(result.backtest_summary)
+            result.forecast = forecast.forecast_next(inputs, cells, methods)
+            result.flag_changes = forecast.flag_differences(result.forecast)
+            notes.extend(_forecast_notes(result))
         else:
             notes.append(
                 f"hotspot forecasts skipped: {y.shape[1]} complete {period}(s); at least 3 are "

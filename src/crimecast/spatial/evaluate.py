@@ -1,10 +1,12 @@
-"""Scoring hotspot forecasts: hit rate, PAI and PEI at a fixed share of the city's area.
+"""Scoring hotspot forecasts: hit rate, PAI, PEI and RRI at a fixed share of the city's area.
 
 - hit rate = share of the period's crimes that fell in the flagged cells;
 - PAI (Predictive Accuracy Index, Chainey et al. 2008) = hit rate / share of the area flagged;
 - PEI (Predictive Efficiency Index, Hunt 2016) = PAI / the largest PAI any choice of the same
   number of cells could have reached (flagging the cells where crime actually happened), so 1 is
-  a perfect forecast at that coverage.
+  a perfect forecast at that coverage;
+- RRI (recapture rate index, Levine 2008) = the flagged cells' share of this period's crimes
+  over their share of the previous period's.
 
 Cells are flagged in rank order until the flagged area is as close as possible to the coverage
 (at least one cell); H3 cells differ in area by a few percent, so real cell areas are used.
@@ -72,3 +74,17 @@ def score_flags(flagged, actual, areas) -> dict:
         "area_share": share,
         "crimes": int(actual.sum()),
     }
+
+
+def rri(flagged, actual, previous) -> float:
+    """Recapture rate index (Levine 2008): the flagged cells' share of this period's crimes over
+    their share of the previous period's, (n2 / n1) / (N2 / N1). Above 1 means the flagged cells
+    gained crime relative to the city; NaN when the flagged cells had none the period before."""
+    flagged = np.asarray(flagged, dtype=bool)
+    actual = np.asarray(actual, dtype=float)
+    previous = np.asarray(previous, dtype=float)
+    n1, n2 = previous[flagged].sum(), actual[flagged].sum()
+    big_n1, big_n2 = previous.sum(), actual.sum()
+    if n1 <= 0 or big_n1 <= 0 or big_n2 <= 0:
+        return float("nan")
+    return float((n2 / n1) / (big_n2 / big_n1))
