@@ -329,3 +329,81 @@ def test_rate_scale_and_density_cells():
     assert len(cells) == len(xs) * len(ys) and side == 1.0
     assert sum(v is not None for v in cells) == 2  # two occupied cells, the rest not drawn
     assert sorted(v for v in cells if v) == [1.0, 2.0]  # incidents per km² in 1 km cells
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "needle"),
+    [
+        ("GET", "/_dash-component-suites/../../etc/passwd", None, 400, "not a dashboard file"),
+        ("GET", "/_dash-component-suites/%2e%2e%2f%2e%2e%2fetc/passwd", None, 400, "not a dash"),
+        ("GET", "/_dash-component-suites/%252e%252e%252fetc/passwd", None, 400, "not a dash"),
+        ("GET", "/_dash-component-suites/dash/..%5c..%5cetc%5cpasswd", None, 400, "not a dash"),
+        ("GET", "/_dash-component-suites/dash/no-such-file.js", None, 404, "no dashboard file"),
+        ("GET", "/_dash-component-suites/os/passwd.js", None, 404, "no dashboard package"),
+        ("POST", "/_dash-update-component", "{}", 400, "names no output"),
+        ("POST", "/_dash-update-component", "", 400, "must be a JSON object"),
+        ("POST", "/_dash-update-component", "[1, 2]", 400, "must be a JSON object"),
+        ("POST", "/_dash-update-component", "not json", 400, "must be a JSON object"),
+        ("POST", "/_dash-update-component", '{"output": "x.y"}', 400, "no dashboard callback"),
+        (
+            "POST",
+            "/_dash-update-component",
+            '{"output": "fx-series.value", "inputs": []}',
+            400,
+            "must be a list of 10",
+        ),
+        (
+            "POST",
+            "/_dash-update-component",
+            '{"output": "..fx-model.options...fx-model.value..",'
+            ' "inputs": [{"id": "f-area", "property": "value", "value": null}]}',
+            400,
+            "expected fx-series.value",
+        ),
+    ],
+)
+def test_malformed_requests_to_dash_routes_are_json_4xx(client, method, url, body, status, needle):
+    client.get("/")  # the page registers the component files it loads
+    r = client.open(url, method=method, data=body, content_type="application/json")
+    assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True)[:300])
+    payload = r.get_json()
+    assert needle in payload["error"], payload
+    assert payload["hint"]
+
+
+def test_dash_routes_still_serve_the_page_and_its_callbacks(app, client):
+    """The guard lets through what the page itself asks for: its scripts and a callback body
+    shaped as the renderer sends it."""
+    import re
+
+    from crimecast.dashboard.callbacks import FILTER_INPUTS
+
+    page = client.get("/").get_data(as_text=True)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page)
+    assert scripts
+    for src in scripts:
+        r = client.get(src)
+        assert r.status_code == 200 and len(r.data) > 100, src
+    values = {"f-area": [13], "f-freq": "MS"}
+    inputs = [
+        {
+            "id": i.component_id,
+            "property": i.component_property,
+            "value": values.get(i.component_id),
+        }
+        for i in FILTER_INPUTS
+    ]
+    output = next(k for k in app.callback_map if "selection-summary.children" in k)
+    outputs = [
+        {"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.strip(".").split("...")
+    ]
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": ["f-area.value"],
+    }
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    summary = r.get_json()["response"]["selection-summary"]["children"]
+    assert "incidents selected" in summary

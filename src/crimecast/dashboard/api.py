@@ -286,15 +286,18 @@ def register(server: flask.Flask, cube: Cube, outputs: RunOutputs) -> None:
     def api_error(exc: ApiError):
         return flask.jsonify({"error": exc.message, "hint": exc.hint}), exc.status
 
+    def json_path() -> bool:  # the API and Dash's own routes answer errors as JSON
+        return flask.request.path.startswith(("/api/", "/_dash-"))
+
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if flask.request.path.startswith("/api/"):
+        if json_path():
             return flask.jsonify({"error": exc.description, "hint": None}), exc.code
         return exc
 
     @server.errorhandler(Exception)
     def unexpected(exc: Exception):  # a bug, not the user's fault: say so, as JSON, not a page
         server.logger.exception("unexpected error on %s", flask.request.path)
-        if flask.request.path.startswith("/api/"):
+        if json_path():
             return flask.jsonify({"error": "internal error", "hint": "see the server log"}), 500
         return "internal error", 500

@@ -18,7 +18,7 @@ import dash
 import flask
 from dash import dash_table, dcc, html
 
-from crimecast.dashboard import api, callbacks, views
+from crimecast.dashboard import api, callbacks, guards, views
 from crimecast.dashboard.queries import Cube
 from crimecast.dashboard.run_outputs import RunOutputs
 
@@ -258,5 +258,6 @@ def create_app(
     app.layout = layout(cube, outputs)
     api.register(server, cube, outputs)
     callbacks.register(app, cube, outputs)
+    guards.register(app)
     app.cube, app.outputs = cube, outputs  # for tests and benchmarks
     return app
