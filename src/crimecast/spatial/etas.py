@@ -78,8 +78,8 @@ def fit(
     background,
     t_start: float,
     t_end: float,
-    iterations: int = 60,
-    tol: float = 1e-5,
+    iterations: int = 200,
+    tol: float = 1e-4,
     init: tuple[float, float, float, float] | None = None,
     max_days: float = MAX_DAYS,
     max_m: float = MAX_M,
@@ -113,19 +113,19 @@ def fit(
         comp = mu * span + theta * np.sum(1 - np.exp(-omega * (t_end - t)))
         new_ll = float(np.log(lam).sum() - comp)
         s_tr = p_tr.sum()
+        before = np.array([mu, theta, omega, sigma])
         mu = p_bg.sum() / span
         if s_tr > 1e-9:
             omega = s_tr / (p_tr * dt).sum()
             sigma = float(np.sqrt((p_tr * d2).sum() / (2 * s_tr)))
             sigma = min(max(sigma, 5.0), max_m / 2)
-            theta = s_tr / np.sum(1 - np.exp(-omega * (t_end - t)))
-            theta = min(theta, 0.95)
+            theta = min(s_tr / np.sum(1 - np.exp(-omega * (t_end - t))), 0.95)
         else:
             theta = 0.0
-        if abs(new_ll - ll) < tol * max(1.0, abs(new_ll)):
-            ll = new_ll
-            break
         ll = new_ll
+        after = np.array([mu, theta, omega, sigma])
+        if np.all(np.abs(after - before) <= tol * np.maximum(np.abs(before), 1e-3)):
+            break
     return EtasFit(float(mu), float(theta), float(omega), float(sigma), done, n, ll)
 
 
