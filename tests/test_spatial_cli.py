@@ -94,6 +94,9 @@ def test_cli_writes_every_output(cli_run, sim_store):
     vs = pd.read_csv(cli_run / "forecast_vs_long_term.csv")
     assert set(vs["flagged_by"]) <= {"method only", "long_term only"}
     assert "long_term" not in set(vs["method"])
+    nr = pd.read_csv(cli_run / "near_repeat.csv")
+    assert {"category", "distance_band", "time_band", "observed", "ratio", "p"} <= set(nr.columns)
+    assert len(summary["near_repeat"]) == nr["category"].nunique()
     assert bt.groupby(["method", "coverage"]).size().nunique() == 1
     em = pd.read_csv(cli_run / "emerging.csv")
     assert em["pattern"].str.endswith(("hot spot", "cold spot", "no pattern")).all()
@@ -110,7 +113,10 @@ def test_html_maps_need_no_internet(cli_run):
     # a base map from a CDN). The figures' JSON follows each Plotly.newPlot( call.
     decoder = json.JSONDecoder()
     calls = html.split("Plotly.newPlot(")[1:]
-    assert len(calls) == 6 == html.count('class="plotly-graph-div"')
+    # six maps and one near-repeat heatmap per crime category
+    heatmaps = pd.read_csv(cli_run / "near_repeat.csv")["category"].nunique()
+    assert heatmaps >= 1
+    assert len(calls) == 6 + heatmaps == html.count('class="plotly-graph-div"')
     for call in calls:
         _, end = decoder.raw_decode(call.lstrip())  # the div id
         rest = call.lstrip()[end:].lstrip().lstrip(",").lstrip()

@@ -26,7 +26,7 @@ from crimecast.commands.common import (
     console,
 )
 from crimecast.errors import ConfigError
-from crimecast.spatial import boundaries, grid, maps
+from crimecast.spatial import boundaries, grid, maps, near_repeat
 from crimecast.store import Store
 
 COLUMNS = ("record_id", "occurred_date", "area_id", "lat", "lon", "crime_category")
@@ -130,6 +130,13 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
             )
         )
     kde_fig = maps.kde_map(result.kde_surface, div, result.bandwidth_m)
+    near_figs = []
+    if result.near_repeat is not None and len(result.near_repeat):
+        csv("near_repeat.csv", result.near_repeat)
+        near_figs = [
+            near_repeat.heatmap(result.near_repeat, c)
+            for c in result.near_repeat["category"].unique()
+        ]
     for name, fig, layers in figures:
         png = maps.static_map(layers, fig.layout.title.text, div)
         png.savefig(out / f"{name}.png", dpi=110, bbox_inches="tight")
@@ -138,11 +145,11 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
         out / "kde.png", dpi=110, bbox_inches="tight"
     )
     written.append(out / "kde.png")
-    all_figs = [f for _, f, _ in figures] + [kde_fig]
+    all_figs = [f for _, f, _ in figures] + [kde_fig] + near_figs
     body = "\n".join(
         f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(all_figs)
     )
-    notes = "".join(f"<li>{n}</li>" for n in result.notes)
+    notes = "".join(f"<li>{n}</li>" for n in result.notes + result.near_repeat_words)
     html = (
         "<!doctype html><html><head><meta charset='utf-8'><title>crimecast hotspots</title>"
         "</head><body style='font-family:sans-serif'><h1>crimecast hotspots</h1>"
@@ -261,6 +268,8 @@ def hotspots(
                 str(r.periods),
             )
         console.print(t)
+    for line in result.near_repeat_words:
+        console.print(f"near repeats: {line}", highlight=False)
     console.print(f"wrote {len(written)} files to {target}")
 
 

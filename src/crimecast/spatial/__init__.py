@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crimecast.errors import ConfigError
-from crimecast.spatial import boundaries, emerging, forecast, grid, hotspots, kde
+from crimecast.spatial import boundaries, emerging, forecast, grid, hotspots, kde, near_repeat
 
 __all__ = ["SpatialAnalysis", "analyse"]
 
@@ -51,6 +51,8 @@ class SpatialAnalysis:
     forecast_fits: pd.DataFrame | None = None  # parameters each method fitted, per period
     flag_changes: pd.DataFrame | None = None  # next period: cells flagged unlike long_term
     best_method: str | None = None
+    near_repeat: pd.DataFrame | None = None  # Knox table per crime category
+    near_repeat_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -79,6 +81,8 @@ class SpatialAnalysis:
         if self.backtest_summary is not None:
             out["forecast_backtest"] = self.backtest_summary.to_dict("records")
             out["forecast_best_method"] = self.best_method
+        if self.near_repeat_words:
+            out["near_repeat"] = self.near_repeat_words
         return out
 
 
@@ -117,6 +121,7 @@ def analyse(
     through: pd.Timestamp | None = None,
     with_emerging: bool = True,
     with_forecast: bool = True,
+    with_near_repeat: bool = True,
     backtest_periods: int = forecast.BACKTEST_PERIODS,
     methods=forecast.METHODS,
 ) -> SpatialAnalysis:
@@ -191,6 +196,13 @@ def analyse(
         notes=notes,
         timings=timings,
     )
+    if with_near_repeat and "occurred_date" in pts:
+        t = time.perf_counter()
+        result.near_repeat = near_repeat.by_category(
+            pts, permutations=near_repeat.PERMUTATIONS, seed=seed
+        )
+        result.near_repeat_words = near_repeat.sentences(result.near_repeat)
+        timings["near_repeat"] = time.perf_counter() - t
     if not (with_emerging or with_forecast) or "occurred_date" not in pts:
         return result
 

@@ -105,6 +105,7 @@ def lagged_counts(
 ) -> tuple[np.ndarray, dict]:
     """Scores for period `cutoff` from a Poisson gradient-boosting fit on targets before it."""
     from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
 
     lo = max(3, cutoff - TRAIN_WINDOW)
     ts = [t for t in range(lo, cutoff) if y[:, t].sum() > 0]
@@ -123,9 +124,11 @@ def lagged_counts(
         min_samples_leaf=int(min(50, max(3, len(target) // 100))),
         random_state=seed,
     )
-    model.fit(x, target)
-    out = np.zeros(len(y))
-    out[active] = model.predict(feats[active, cutoff, :])
+    # one thread: on a busy machine OpenMP's spinning threads cost 40x the fit itself
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(x, target)
+        out = np.zeros(len(y))
+        out[active] = model.predict(feats[active, cutoff, :])
     return out, {"trained_periods": len(ts), "rows": int(len(target))}
 
 
