@@ -531,9 +531,9 @@ def test_values_set_blank_on_ingest_are_counted(tmp_path):
     )
     rep = ingest_ok(tmp_path, write(tmp_path, "nulls.csv", text))
     said = " | ".join(rep["warnings"])
-    assert "1 of 3 stored rows had times of day that are not a clock time" in said
-    assert "2 of 3 stored rows had victim ages of 0" in said
-    assert "2 of 3 stored rows had coordinates of 0,0 or outside Los Angeles" in said
+    assert "1 of 3 rows had times of day that are not a clock time" in said
+    assert "2 of 3 rows had victim ages of 0" in said
+    assert "2 of 3 rows had coordinates of 0,0 or outside Los Angeles" in said
     assert rep["_incidents"]["lat"].notna().sum() == 1
 
 
@@ -549,3 +549,15 @@ def test_a_store_of_one_month_says_no_month_is_complete(tmp_path):
     said = res.stdout + res.stderr
     assert res.returncode == 0 and "None" not in said
     assert "no month is complete yet" in said
+
+
+def test_an_area_number_that_disagrees_with_its_name_is_flagged(tmp_path):
+    text = (
+        "DR_NO,DATE OCC,AREA,AREA NAME,Crm Cd\n1,01/02/2020,4,Southeast,510\n"
+        "2,01/02/2020,1,Central,510\n3,01/02/2020,15,N Hollywood,510\n"
+    )
+    rep = ingest_ok(tmp_path, write(tmp_path, "disagree.csv", text))
+    assert rep["stored"] == 3
+    assert any(
+        "1 stored row(s) have an AREA number that names another area" in w for w in rep["warnings"]
+    )

@@ -200,6 +200,8 @@ WITH r AS (
     -- names are looked up only where the number is missing or unknown (regexes are costly)
     CASE WHEN coalesce({_int_expr(n["area"])}, 0) NOT BETWEEN 1 AND 21 THEN
       lower(regexp_replace({c["area_name"]}, '[^A-Za-z0-9]', '', 'g')) END AS area_key,
+    -- for the AREA / AREA NAME agreement check: spaces are all most names need removing
+    lower(replace({c["area_name"]}, ' ', '')) AS area_name_key,
     {_int_expr(n["rpt_dist_no"])} AS rpt_dist,
     {_int_expr(n["part_1_2"])} AS part_raw,
     {_int_expr(n["crm_cd"])} AS code_raw,
@@ -224,6 +226,8 @@ WITH r AS (
 ), k AS (
   SELECT r.*,
     coalesce(CASE WHEN area_num BETWEEN 1 AND 21 THEN area_num END, la.area_id) AS area_id,
+    area_num BETWEEN 1 AND 21 AND lan2.area_id IS NOT NULL AND lan2.area_id <> area_num
+      AS area_disagrees,
     coalesce(code_raw, ld.code) AS crime_code,
     CASE WHEN t BETWEEN 0 AND 2359 AND t % 100 < 60 THEN t END AS time_ok,
     CASE WHEN lat_raw BETWEEN {bbox["lat_min"]} AND {bbox["lat_max"]}
@@ -232,6 +236,7 @@ WITH r AS (
           AND lon_raw BETWEEN {bbox["lon_min"]} AND {bbox["lon_max"]} THEN lon_raw END AS lon
   FROM r
   LEFT JOIN _lk_area la ON la.key = r.area_key
+  LEFT JOIN _lk_area lan2 ON lan2.key = r.area_name_key
   LEFT JOIN _lk_desc ld ON ld.key = r.desc_key
 )
 SELECT
@@ -286,11 +291,13 @@ SELECT
   {src} AS source,
   {"true" if simulated else "false"} AS simulated,
   CAST(year(occurred_date) AS SMALLINT) AS year,
-  -- values given but unusable, set to blank: 1 time of day, 2 victim age, 4 coordinates
+  -- values given but unusable, set to blank: 1 time of day, 2 victim age, 4 coordinates;
+  -- 8: AREA and AREA NAME name different areas (the number is kept)
   CAST((CASE WHEN k.t IS NOT NULL AND k.time_ok IS NULL THEN 1 ELSE 0 END)
      + (CASE WHEN k.age_raw IS NOT NULL AND NOT k.age_raw BETWEEN 1 AND 120 THEN 2 ELSE 0 END)
      + (CASE WHEN (k.lat_raw IS NOT NULL OR k.lon_raw IS NOT NULL) AND k.lat IS NULL THEN 4
-        ELSE 0 END) AS TINYINT) AS _nulled
+        ELSE 0 END)
+     + (CASE WHEN k.area_disagrees THEN 8 ELSE 0 END) AS TINYINT) AS _nulled
 FROM k
 LEFT JOIN _lk_area_name lan ON lan.area_id = k.area_id
 LEFT JOIN _lk_crime lc ON lc.code = k.crime_code

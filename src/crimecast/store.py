@@ -86,9 +86,10 @@ def blanked_values(con, staged: str, mapping: dict, name: str, good: int) -> lis
     to blank), and a coordinate column that yields nothing at all."""
     if not good:
         return []
-    t, age, xy, lat = con.execute(
+    t, age, xy, lat, area = con.execute(
         f"SELECT count(*) FILTER (_nulled & 1 > 0), count(*) FILTER (_nulled & 2 > 0), "
-        f"count(*) FILTER (_nulled & 4 > 0), count(lat) FROM {staged} WHERE _reason IS NULL"
+        f"count(*) FILTER (_nulled & 4 > 0), count(lat), count(*) FILTER (_nulled & 8 > 0) "
+        f"FROM {staged} WHERE _reason IS NULL"
     ).fetchall()[0]
     out = []
     for n, what in (
@@ -98,7 +99,12 @@ def blanked_values(con, staged: str, mapping: dict, name: str, good: int) -> lis
     ):
         if n:
             most = " (most rows)" if n > good / 2 else ""
-            out.append(f"{name}: {n:,} of {good:,} stored rows had {what}, stored blank{most}")
+            out.append(f"{name}: {n:,} of {good:,} rows had {what}, stored blank{most}")
+    if area:
+        out.append(
+            f"{name}: {area:,} stored row(s) have an AREA number that names another area than "
+            "their AREA NAME; the number was used (check those rows' areas)"
+        )
     coords = [mapping[f] for f in ("lat", "lon", "location_point") if f in mapping]
     if coords and not lat:
         out.append(
