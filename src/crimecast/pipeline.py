@@ -28,17 +28,18 @@ from pathlib import Path
 
 from crimecast import config
 from crimecast.errors import CrimecastError, StoreError
-from crimecast.report import analyses
+from crimecast.report import analyses, fitness_step
 from crimecast.report import build as report_build
 from crimecast.report import steps as report_steps
 from crimecast.report.build import __version__
 from crimecast.storage import file_sha256
 from crimecast.store import DB_NAME, Store
 
-STEPS = ("data", "completeness", "eda", "hotspots", "forecast", "report")
+STEPS = ("data", "completeness", "fitness", "eda", "hotspots", "forecast", "report")
 STEP_LABELS = {
     "data": "ingest",
     "completeness": "completeness check",
+    "fitness": "data fitness",
     "eda": "exploratory analysis",
     "hotspots": "hotspots",
     "forecast": "forecasts + backtests",
@@ -47,6 +48,7 @@ STEP_LABELS = {
 CACHE_VERSION = 1
 STEP_FUNCTIONS = {
     "completeness": report_steps.step_completeness,
+    "fitness": fitness_step.step_fitness,
     "eda": analyses.step_eda,
     "hotspots": analyses.step_hotspots,
     "forecast": report_steps.step_forecast,
@@ -326,6 +328,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     base = {"ledger": ledger, "crimecast": __version__, "code": code_digest(), "parts": parts}
     step_opts = {
         "completeness": {},
+        "fitness": {},
         "eda": {"seed": options.seed},
         "hotspots": {
             "seed": options.seed,
@@ -345,7 +348,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         },
     }
     keys = {}
-    for name in ("completeness", "eda", "hotspots", "forecast"):
+    for name in STEPS[1:-1]:
         key = keys[name] = _digest({**base, "step": name, **step_opts[name]})
 
         def do_step(name=name, key=key):
@@ -365,7 +368,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     report_key = _digest({**base, "step": "report", "keys": keys})
 
     def do_report():
-        reused_all = all(records[s].status in ("reused", "not available") for s in STEPS[1:5])
+        reused_all = all(records[s].status in ("reused", "not available") for s in STEPS[1:-1])
         if reused_all and cache.load("report", report_key) is not None:
             return "reused", "nothing new since the last run"
         records["report"].status, records["report"].note = "computed", "this report"

@@ -131,7 +131,7 @@ def trend_tests(
     complete months, ranked from the strongest rise to the strongest fall.
 
     `direction` is rising / falling only when the Benjamini-Hochberg q-value (over all groups
-    tested) is below `alpha`, else flat; groups with fewer than `min_years` years of complete
+    tested) is below `alpha` and Sen's slope points the same way (not 0), else flat; groups with fewer than `min_years` years of complete
     months, or fewer than 2 incidents a month on average, are 'too little data'. `change_per_year`
     is Sen's slope in incidents per month per year, and `pct_change_per_year` relative to the
     group's mean month."""
@@ -164,9 +164,13 @@ def trend_tests(
         return pd.DataFrame(columns=cols)
     out["q_value"] = bh_qvalues(out["p_value"])
     tested = out["p_value"].notna()
-    sig = tested & (out["q_value"] < alpha)
+    # a significant test with a Sen slope of 0 (mostly-zero or tied counts) is not a trend: the
+    # typical change per year is nothing, so it is flat, never "rising +0% a year"
+    slope = out["change_per_year"].fillna(0)
+    up = tested & (out["q_value"] < alpha) & (out["z"] > 0) & (slope > 0)
+    down = tested & (out["q_value"] < alpha) & (out["z"] < 0) & (slope < 0)
     out.loc[tested, "direction"] = np.where(
-        sig[tested], np.where(out.loc[tested, "z"] > 0, "rising", "falling"), "flat"
+        up[tested], "rising", np.where(down[tested], "falling", "flat")
     )
     out = out.sort_values(["z"], ascending=False, na_position="last").reset_index(drop=True)
     out["rank"] = range(1, len(out) + 1)

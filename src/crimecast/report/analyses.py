@@ -12,6 +12,7 @@ import pandas as pd
 
 from crimecast import config, schema
 from crimecast.errors import CrimecastError
+from crimecast.fitness import MIN_BASE
 from crimecast.report.steps import Context, figure, not_available, part
 from crimecast.report.summary import seg
 from crimecast.store import Store
@@ -41,6 +42,11 @@ INTERACTIVE = {"monthly", "monthly_by_crime_class", "stl_citywide"}
 SPATIAL_COLUMNS = ("record_id", "occurred_date", "area_id", "lat", "lon", "crime_category")
 
 
+def fitness_verdicts(results: dict) -> dict[str, str]:
+    """unique_id -> '' (the data can carry it) or the reason it cannot, from the fitness step."""
+    return results.get("fitness", {}).get("summary", {}).get("verdicts", {})
+
+
 def load(store: Path, columns) -> pd.DataFrame:
     """Incidents as an Arrow-backed frame (a million rows in well under a second)."""
     with Store(store, read_only=True) as st:
@@ -48,16 +54,91 @@ def load(store: Path, columns) -> pd.DataFrame:
         return rel.to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def changed_most(tables: dict) -> list[list]:
+# Figures that state a citywide trend, season or year-over-year change: left out of the report
+# when the data cannot carry a citywide trend.
+CLAIM_FIGURES = ("stl_citywide", "stl_by_area", "seasonal_profile", "trend_tests",
+                 "yoy_by_division", "yoy_by_crime_type")  # fmt: skip
+NOT_STATED = "not stated: the data cannot carry it"
+SMALL_BASE = f"not stated: under {MIN_BASE} incidents a year before"
+YOY_SERIES = {"yoy_citywide": None, "yoy_by_area": "area:", "yoy_by_category": "category:"}
+
+
+def _yoy_uid(name: str, group) -> str:
+    prefix = YOY_SERIES[name]
+    return "city" if prefix is None else f"{prefix}{group}"
+
+
+def obey_fitness(tables: dict, verdicts: dict[str, str]) -> dict:
+    """The trend and year-over-year tables with nothing stated that the data cannot carry: a
+    series that fails the data-fitness check, or a change against fewer than MIN_BASE incidents,
+    gets no percentage and no verdict of change; infinite ratios (against 0) become blanks; a
+    trend is rising or falling only with a Sen slope in that direction."""
+    out = dict(tables)
+    for name in YOY_SERIES:
+        t = out.get(name)
+        if t is None or t.empty:
+            continue
+        t = t.copy()
+        for col in ("rate_ratio", "ratio_lo", "ratio_hi", "pct_change"):
+            t[col] = pd.to_numeric(t[col], errors="coerce").replace([np.inf, -np.inf], np.nan)
+        unfit = t["group"].map(lambda g, n=name: bool(verdicts.get(_yoy_uid(n, g))))
+        small = t["previous"] < MIN_BASE
+        drop = unfit | small
+        t.loc[drop, ["pct_change", "rate_ratio", "ratio_lo", "ratio_hi"]] = np.nan
+        t["significant"] = t["significant"].astype(bool) & ~drop
+        t["verdict"] = t["verdict"].astype(object)
+        t.loc[small, "verdict"] = SMALL_BASE
+        t.loc[unfit, "verdict"] = NOT_STATED
+        out[name] = t
+    for name, by in (("trend_tests", True), ("trend_tests_by_category", False)):
+        t = out.get(name)
+        if t is None or t.empty:
+            continue
+        t = t.copy()
+        t["direction"] = t["direction"].astype(object)
+        slope = pd.to_numeric(t["change_per_year"], errors="coerce").fillna(0)
+        flat = ((t["direction"] == "rising") & (slope <= 0)) | (
+            (t["direction"] == "falling") & (slope >= 0)
+        )
+        t.loc[flat, "direction"] = "flat"
+        if by:
+            uids = (
+                "area:"
+                + t["area_name"].astype(str)
+                + "|category:"
+                + t["crime_category"].astype(str)
+            )
+        else:
+            uids = "category:" + t["crime_category"].astype(str)
+        unfit = uids.map(lambda u: bool(verdicts.get(u))) & (t["direction"] != "too little data")
+        t.loc[unfit, "direction"] = NOT_STATED
+        out[name] = t
+    return out
+
+
+def changed_most(tables: dict, verdicts: dict[str, str] | None = None) -> list[list]:
     """Bullets on what changed most: the largest significant year-over-year changes, and the
-    strongest rising trend (both from crimecast.eda's tests, which correct for many tests)."""
+    strongest rising trend (both from crimecast.eda's tests, which correct for many tests), over
+    the series the data can carry only."""
+    verdicts = verdicts or {}
+    tables = obey_fitness(tables, verdicts)
     out = []
     for name, what in (("yoy_by_category", "crime type"), ("yoy_by_area", "division")):
         t = tables.get(name)
         if t is None or t.empty:
             continue
-        sig = t[t["significant"].astype(bool)]
         period = str(t["period"].iloc[0])
+        stated = t[t["pct_change"].notna()]
+        if stated.empty:
+            out.append(
+                [
+                    f"No year-over-year change by {what} is stated ({period}): none of the "
+                    f"{len(t)} can be compared (the data cannot carry them, or the year before "
+                    f"holds fewer than {MIN_BASE} incidents)."
+                ]
+            )
+            continue
+        sig = stated[stated["significant"].astype(bool)]
         if sig.empty:
             out.append([f"No {what} changed significantly year over year ({period})."])
             continue
@@ -75,7 +156,11 @@ def changed_most(tables: dict) -> list[list]:
         out.append([*line, "."])
     trend = tables.get("trend_tests")
     if trend is not None and len(trend):
-        rising = trend[(trend["direction"] == "rising") & (trend["q_value"] < 0.05)]
+        rising = trend[
+            (trend["direction"] == "rising")
+            & (trend["q_value"] < 0.05)
+            & (pd.to_numeric(trend["change_per_year"], errors="coerce") > 0)
+        ]
         if len(rising):
             r = rising.iloc[0]
             out.append(
@@ -104,10 +189,28 @@ def step_eda(ctx: Context, results: dict) -> dict:
     incidents = load(ctx.store, eda.COLUMNS)
     result = eda.build(incidents, ctx.completeness, seed=ctx.options["seed"])
     del incidents
+    verdicts = fitness_verdicts(results)
+    result.tables = obey_fitness(result.tables, verdicts)
+    result.specs = eda.figure_specs(result.tables, ctx.completeness)  # titles from those tables
     for name, frame in result.tables.items():
         ctx.table(name, frame)
+    city_unfit = verdicts.get("city", "")
+    messages = list(result.messages)
+    if city_unfit:
+        messages.append(
+            f"The data cannot carry a citywide trend ({city_unfit}): the trend, seasonality and "
+            "year-over-year figures are left out and no change is stated."
+        )
+    dominated = results.get("fitness", {}).get("summary", {}).get("dominated_areas", [])
+    if dominated:
+        messages.append(
+            f"{', '.join(dominated)}: most incidents come from one file that holds little else, "
+            "so rates by division compare files, not places; the division-rate figure is left out."
+        )
     figs = []
     for name in REPORT_FIGURES:
+        if (city_unfit and name in CLAIM_FIGURES) or (dominated and name == "area_rates"):
+            continue
         try:
             spec = result.spec(name)
         except KeyError:
@@ -127,8 +230,8 @@ def step_eda(ctx: Context, results: dict) -> dict:
         "tables": {n: result.tables[n] for n in shown if n in result.tables},
         "figures": figs,
         "summary": {
-            "bullets": changed_most(result.tables),
-            "warnings": list(result.messages),
+            "bullets": changed_most(result.tables, verdicts),
+            "warnings": messages,
         },
     }
 
@@ -238,6 +341,21 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
     except CrimecastError as exc:  # e.g. no geocoded incident: say why, do not fail the run
         return {**not_available("spatial", "Hotspot analysis"), "note": exc.message}
     notes += res.notes
+    # what changes over time (the hotspot forecast's backtest, emerging patterns) is not stated
+    # when the data cannot carry a citywide trend; hot spots of files that hold one division
+    # mark where a file has rows
+    city_unfit = fitness_verdicts(results).get("city", "")
+    fit_sentences = results.get("fitness", {}).get("summary", {}).get("sentences", [])
+    notes += [x for x in fit_sentences if "not comparable with other divisions" in x]
+    dominated = results.get("fitness", {}).get("summary", {}).get("dominated_areas", [])
+    if city_unfit:
+        notes.append(
+            f"The data cannot carry a citywide trend ({city_unfit}): the hotspot forecast "
+            "backtest and the emerging hot spot patterns are not stated; hot spots pool months "
+            "and files that cover the city unevenly."
+        )
+        res.emerging = None
+        res.backtest_summary = None
     (ctx.out / "hotspots.geojson").write_text(json.dumps(_jsonable(grid.cells_geojson(res.gi))))
     ctx.files.append("hotspots.geojson")
     summary = res.summary()
@@ -290,7 +408,18 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
         | {"hotspot_cells": tables["hotspot_cells"].head(15)},
         "figures": figs,
         "summary": {
-            "bullets": hotspot_bullets(res.gi, div, summary["gi_star"], res.backtest_summary),
+            "bullets": hotspot_bullets(res.gi, div, summary["gi_star"], res.backtest_summary)
+            + (
+                [
+                    [
+                        f"Hot spots in {', '.join(dominated)} mark where one file has rows (it "
+                        "holds little else), not where crime concentrates against the rest of "
+                        "the city."
+                    ]
+                ]
+                if dominated
+                else []
+            ),
             "warnings": notes,
             "gi_star": summary["gi_star"],
         },

@@ -325,6 +325,18 @@ def forecast_png(history, fc, excluded, title: str):
     return fig
 
 
+def with_fitness(areas: pd.DataFrame, verdicts: dict[str, str]) -> pd.DataFrame:
+    """The division table with each division's data-fitness verdict; divisions whose data can
+    carry a forecast first (each group still by rate)."""
+    if areas.empty or not verdicts:
+        return areas
+    reason = areas["area"].map(lambda a: verdicts.get(f"area:{a}", ""))
+    out = areas.assign(data_fitness=reason.where(reason != "", "ok"))
+    return out.sort_values("data_fitness", key=lambda r: r != "ok", kind="stable").reset_index(
+        drop=True
+    )
+
+
 def step_forecast(ctx: Context, results: dict) -> dict:
     """Monthly forecasts for the city, each area and each crime category, with backtests."""
     panel_mod = part("panel", "build")
@@ -371,12 +383,16 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         best = pd.DataFrame({"unique_id": fc["unique_id"].unique(), "model": models[0]})
     chosen = fc.merge(best[["unique_id", "model"]], on=["unique_id", "model"])
     tables["forecast_chosen"] = chosen.round(2)
-    tables["forecast_areas_next12"] = areas_next12(chosen, best)
+    # the data-fitness verdict of each series: '' when it can carry a forecast, else the reason
+    verdicts = results.get("fitness", {}).get("summary", {}).get("verdicts", {})
+    tables["forecast_areas_next12"] = with_fitness(areas_next12(chosen, best), verdicts)
     if len(errors):
         tables["forecast_errors"] = errors
     for name, df in tables.items():
         ctx.table(name, df)
-    summary = forecast_summary(chosen, train, best, models, tested=len(scores) > 0)
+    summary = forecast_summary(
+        chosen, train, best, models, tested=len(scores) > 0, verdicts=verdicts
+    )
     summary["series"] = int(train["unique_id"].nunique())
     figs = []
     city = chosen[chosen["unique_id"] == "city"]
@@ -389,7 +405,13 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         figs.append(
             figure(
                 title,
-                "Dashed: forecast; shaded: 80% and 95% intervals. Crosses: "
+                (
+                    f"The data cannot support a citywide forecast ({verdicts['city']}): drawn to "
+                    "show what the model did, not to be relied on. "
+                    if verdicts.get("city")
+                    else ""
+                )
+                + "Dashed: forecast; shaded: 80% and 95% intervals. Crosses: "
                 "recent months not used for training (incomplete).",
                 plotly=forecast_plot(hist, city, exc, title),
                 png=png,
@@ -400,6 +422,8 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     cols += ["beats_baselines"]
     scores_city = scores[scores["unique_id"] == "city"] if len(scores) else scores
     show = {"forecast_city_scores": scores_city[cols].round(3)} if len(scores_city) else {}
+    if verdicts.get("city"):  # backtest scores of a series the data cannot carry are not shown
+        show = {}
     for name, df in show.items():
         ctx.table(name, df)
     tables.update(show)

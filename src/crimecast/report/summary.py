@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crimecast.fitness import MIN_BASE
+
 
 @dataclass(frozen=True)
 class Num:
@@ -46,9 +48,19 @@ def _pct(x: float) -> str:
     return f"{x:+.1%}"
 
 
-def data_bullet(s: Summary, info: dict) -> None:
+def data_bullet(s: Summary, info: dict, fit: dict | None = None) -> None:
     n = info["incidents"]
     q = info["quarantined"]
+    through = info["complete_through"]
+    after = ""
+    if fit and "complete_through" in fit:
+        # a month filled only by a file's report window is neither comparable nor complete
+        if fit["complete_through"] != through:
+            after = (
+                " (the months after it hold no incident or only crimes reported within one "
+                "file's narrow report window)"
+            )
+        through = fit["complete_through"]
     s.add(
         "The data hold ",
         s.num("incidents", n, "incidents stored"),
@@ -59,8 +71,8 @@ def data_bullet(s: Summary, info: dict) -> None:
         "; ",
         s.num("quarantined", q, "rows quarantined"),
         " rows could not be trusted and were set aside (quarantined). Counts are complete through ",
-        s.num("complete_through", info["complete_through"] or "no month", "complete through"),
-        ".",
+        s.num("complete_through", through or "no month", "complete through"),
+        f"{after}.",
     )
     if info["simulated"]:
         s.add(
@@ -71,8 +83,16 @@ def data_bullet(s: Summary, info: dict) -> None:
         )
 
 
-def trend_bullet(s: Summary, completeness: pd.DataFrame) -> None:
-    """The last 12 complete months against the 12 before them, citywide."""
+def trend_bullet(s: Summary, completeness: pd.DataFrame, fit: dict | None = None) -> None:
+    """The last 12 complete months against the 12 before them, citywide (only when the data
+    can carry a citywide trend and the earlier year holds enough incidents to compare with)."""
+    if fit and not fit.get("city_passes", True):
+        s.add(
+            "The data cannot support a citywide trend or forecast: ",
+            fit.get("city_reason", "the citywide series fails the data-fitness check"),
+            ". No change over the year is stated.",
+        )
+        return
     c = completeness.copy()
     c["month"] = pd.to_datetime(c["month"])
     ok = c[c["complete"].astype(bool)].sort_values("month")
@@ -81,7 +101,14 @@ def trend_bullet(s: Summary, completeness: pd.DataFrame) -> None:
         return
     last, prev = ok.tail(12), ok.iloc[-24:-12]
     a, b = int(last["incidents"].sum()), int(prev["incidents"].sum())
-    change = (a - b) / b if b else float("nan")
+    if b < MIN_BASE:
+        s.add(
+            "The 12 complete months before the last 12 hold only ",
+            s.num("prev12_incidents", b, "incidents in the 12 months before"),
+            " incidents: too few to state a change against.",
+        )
+        return
+    change = (a - b) / b
     word = "rose" if change > 0.02 else "fell" if change < -0.02 else "held about level"
     s.add(
         f"Citywide, reported crime {word}: ",
@@ -96,10 +123,34 @@ def trend_bullet(s: Summary, completeness: pd.DataFrame) -> None:
     )
 
 
+def fitness_bullet(s: Summary, fit: dict) -> None:
+    """How many series the data can carry, and why the others cannot (in the Data fitness
+    section and tables/fitness.csv)."""
+    failing = fit.get("failing", [])
+    total = len(fit.get("verdicts", {}))
+    if not total:
+        return
+    if failing:
+        s.add(
+            s.num("fitness_failing", len(failing), "series failing the data-fitness check"),
+            " of ",
+            s.num("fitness_series", total, "series checked for data fitness"),
+            " series (city, divisions, crime types and their combinations) cannot carry a trend "
+            "or forecast, so none is stated for them; tables/fitness.csv gives each reason.",
+        )
+    windows = fit.get("window_sources", [])
+    for sentence in fit.get("sentences", []):
+        if any(sentence.startswith(w) for w in windows) or "with other divisions" in sentence:
+            s.add(sentence)
+
+
 def executive_summary(info: dict, completeness: pd.DataFrame, results: dict) -> Summary:
     s = Summary()
-    data_bullet(s, info)
-    trend_bullet(s, completeness)
+    fit = results.get("fitness", {}).get("summary") or None
+    data_bullet(s, info, fit)
+    trend_bullet(s, completeness, fit)
+    if fit:
+        fitness_bullet(s, fit)
     for step in ("forecast", "hotspots", "eda"):
         res = results.get(step, {})
         for bullet in res.get("summary", {}).get("bullets", []):
@@ -115,14 +166,31 @@ def seg(key: str, value, label: str, fmt: str = "{:,.0f}") -> dict:
 
 
 def forecast_summary(
-    chosen: pd.DataFrame, train: pd.DataFrame, best: pd.DataFrame, models, tested: bool = True
+    chosen: pd.DataFrame,
+    train: pd.DataFrame,
+    best: pd.DataFrame,
+    models,
+    tested: bool = True,
+    verdicts: dict[str, str] | None = None,
 ) -> dict:
-    """Bullets and warnings from the chosen forecast of each series (pure)."""
+    """Bullets and warnings from the chosen forecast of each series (pure). `verdicts` maps a
+    series to the reason the data cannot carry it ('' when it can; crimecast.fitness): no
+    forecast number is stated for a series with a reason."""
     from crimecast import schema
 
+    verdicts = verdicts or {}
     bullets, warnings = [], []
     city = chosen[chosen["unique_id"] == "city"].sort_values("ds")
-    if len(city):
+    if len(city) and verdicts.get("city"):
+        bullets.append(
+            [
+                "The citywide series cannot support a forecast claim (",
+                verdicts["city"],
+                "): the forecasts were computed (forecasts.csv) but none is stated or relied on "
+                "here.",
+            ]
+        )
+    elif len(city):
         model = city["model"].iloc[0]
         how = "the model with the best backtest" if tested else "UNTESTED: too little history"
         parts = [f"The citywide forecast ({model}, {how}) expects "]
@@ -155,6 +223,15 @@ def forecast_summary(
     areas = chosen[
         chosen["unique_id"].str.startswith("area:") & ~chosen["unique_id"].str.contains(r"\|")
     ]
+    n_areas = areas["unique_id"].nunique()
+    areas = areas[[not verdicts.get(u) for u in areas["unique_id"]]]
+    if n_areas and areas.empty:
+        bullets.append(
+            [
+                f"No division's series can support a forecast claim ({n_areas} of {n_areas} fail "
+                "the data-fitness check), so no division forecast is stated."
+            ]
+        )
     if len(areas):
         first12 = areas.sort_values("ds").groupby("unique_id").head(12)
         tot = first12.groupby("unique_id")["yhat"].sum().reset_index()
