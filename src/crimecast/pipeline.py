@@ -29,7 +29,9 @@ from pathlib import Path
 from crimecast import config
 from crimecast.errors import CrimecastError, StoreError
 from crimecast.report import analyses, fitness_step
+from crimecast.report import brief as report_brief
 from crimecast.report import build as report_build
+from crimecast.report import compstat as report_compstat
 from crimecast.report import steps as report_steps
 from crimecast.report.build import __version__
 from crimecast.storage import file_sha256
@@ -369,13 +371,16 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
 
     def do_report():
         reused_all = all(records[s].status in ("reused", "not available") for s in STEPS[1:-1])
-        if reused_all and cache.load("report", report_key) is not None:
+        brief = out / "report-brief.pdf"
+        if reused_all and cache.load("report", report_key) is not None and brief.exists():
             return "reused", "nothing new since the last run"
         records["report"].status, records["report"].note = "computed", "this report"
+        results["compstat"] = report_compstat.step_compstat(ctx, results)
         run_json = build_run_json(options, result, info, results, records, started)
         report_build.write_report(ctx, results, run_json)
-        cache.save("report", report_key, {"files": ["report.html"]})
-        return "computed", "report.html"
+        report_brief.write_brief(ctx, results, run_json)
+        cache.save("report", report_key, {"files": ["report.html", "report-brief.pdf"]})
+        return "computed", "report.html, report-brief.pdf"
 
     timed("report", do_report)
     result.run_json = build_run_json(options, result, info, results, records, started)

@@ -118,8 +118,10 @@ def build(
         messages.append("no complete month with a year before it: no year-over-year comparison")
     if completeness is not None and len(completeness) and (~completeness["complete"]).any():
         bad = completeness[~completeness["complete"].astype(bool)]
+        reasons = sorted({r.strip() for rs in bad["reason"].astype(str) for r in rs.split(";")})
+        months = "1 month" if len(bad) == 1 else f"{len(bad)} months"
         messages.append(
-            f"{len(bad)} month(s) flagged ({', '.join(sorted(set(bad['reason'])))}); they are "
+            f"{months} flagged ({'; '.join(r for r in reasons if r)}); they are "
             "shaded on every time-series figure and left out of trend tests"
         )
     t["notes"] = pd.DataFrame({"note": [VICTIM_NOTE, *messages]})

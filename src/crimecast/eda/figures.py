@@ -71,18 +71,51 @@ def render(spec: Spec) -> go.Figure:
         _scatter(fig, spec)
     else:
         _traces(fig, spec)
-    for x0, x1, label in spec.flags:
-        fig.add_vrect(
-            x0=x0,
-            x1=x1,
-            fillcolor="#777777",
-            opacity=0.18,
-            line_width=0,
-            annotation_text=label,
-            annotation_position="top left",
-            annotation_font_size=10,
-        )
+    _flag_bands(fig, spec)
+    _x_range(fig, spec)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
+
+
+def _flag_bands(fig: go.Figure, spec: Spec) -> None:
+    """Shade flagged spans; each label sits just left of its band, one row lower than the one
+    before, so labels of neighbouring bands never print over each other."""
+    flags = spec.flags
+    for i, (x0, x1, label) in enumerate(flags):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor="#777777", opacity=0.18, line_width=0)
+        fig.add_annotation(
+            x=x0,
+            y=1.0,
+            yshift=4 + 18 * (len(flags) - 1 - i),  # above the plot, one row per band
+            xref="x",
+            yref="paper",
+            text=label + " \u2192",
+            showarrow=False,
+            xanchor="right",
+            yanchor="bottom",
+            font={"size": 10, "color": "#333333"},
+        )
+    if flags:
+        fig.update_layout(margin={"t": 90 + 18 * len(flags)})
+
+
+def _x_range(fig: go.Figure, spec: Spec) -> None:
+    """A time axis runs from the first to the last period of the data and its flagged spans,
+    half a period of margin either side, never to an empty future."""
+    if spec.kind != "line" or spec.x not in spec.data.columns:
+        return
+    x = spec.data[spec.x]
+    if not (pd.api.types.is_datetime64_any_dtype(x) or spec.x in ("month", "date", "week")):
+        return
+    ds = pd.to_datetime(x, errors="coerce").dropna()
+    if ds.empty:
+        return
+    lo, hi = ds.min(), ds.max()
+    for x0, x1, _ in spec.flags:  # flagged months past the data (left out of an STL) stay shown
+        lo, hi = min(lo, pd.Timestamp(x0)), max(hi, pd.Timestamp(x1) - pd.Timedelta(days=1))
+    pad = pd.Timedelta(days=15 if spec.x == "month" else 3)
+    fig.update_xaxes(range=[(lo - pad).strftime("%Y-%m-%d"), (hi + pad).strftime("%Y-%m-%d")])
 
 
 def _traces(fig: go.Figure, spec: Spec) -> None:
@@ -132,7 +165,7 @@ def _traces(fig: go.Figure, spec: Spec) -> None:
                 go.Bar(x=g[spec.x], y=values, name=name, marker_color=colour, error_y=err)
             )
     fig.update_layout(
-        barmode="stack" if spec.stacked else "group",
+        barmode="stack" if spec.stacked or _one_trace_per_label(spec) else "group",
         showlegend=bool(spec.color) or len(fig.data) > 1,
     )
     axis = fig.update_xaxes if horizontal else fig.update_yaxes
@@ -142,6 +175,15 @@ def _traces(fig: go.Figure, spec: Spec) -> None:
         order = list(dict.fromkeys(spec.data[spec.y[0]].astype(str)))
         fig.update_yaxes(categoryorder="array", categoryarray=order)
         fig.update_layout(height=max(400, 22 * len(order) + 160))
+
+
+def _one_trace_per_label(spec: Spec) -> bool:
+    """Each bar label belongs to one coloured group only (crime types by class): bars are then
+    drawn on their label, not side by side with empty slots."""
+    if not spec.color or spec.kind not in ("bar", "hbar"):
+        return False
+    label = spec.y[0] if spec.kind == "hbar" else spec.x
+    return bool(spec.data.groupby(label)[spec.color].nunique().max() <= 1)
 
 
 def _heatmap(fig: go.Figure, spec: Spec) -> None:

@@ -401,11 +401,47 @@ def monthly_by(table: pd.DataFrame, col: str, what: str) -> Spec:
 
 
 # --- victims, premises, weapons --------------------------------------------------------------------
+NOT_RECORDED_COLUMN = f"{NOT_RECORDED} (of all)"
+SHARE_NOTE = (
+    "Victim sex and descent describe the victims named in crime reports, to describe reported "
+    "crime; they are never used to predict anything about individuals."
+)
+
+
+def short_label(text: str, width: int = 44) -> str:
+    """A category label shortened at a word boundary, with an ellipsis when cut."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(",;(/ -")
+    return cut + "\u2026"
+
+
 def victim_age(table: pd.DataFrame) -> Spec:
-    t = table[table["age_band"] != NOT_RECORDED]
+    """Heatmap of age bands (share of the reports with an age, bands in age order) by crime type,
+    with a last column: the share of all the crime type's reports without a usable age."""
+    from crimecast.filters import AGE_BANDS
+
     missing = table.loc[table["age_band"] == NOT_RECORDED, "incidents"].sum()
     share_missing = missing / table["incidents"].sum() if len(table) else 0
     title = f"Ages of reported victims by crime type — {share_missing:.0%} without an age"
+    t = table
+    if len(table):
+        cats = list(dict.fromkeys(table["crime_category"]))
+        bands = [*AGE_BANDS, NOT_RECORDED]
+        grid = pd.MultiIndex.from_product([cats, bands], names=["crime_category", "age_band"])
+        t = (
+            table.set_index(["crime_category", "age_band"])[["incidents"]]
+            .reindex(grid, fill_value=0)
+            .reset_index()
+        )
+        total = t.groupby("crime_category")["incidents"].transform("sum")
+        rec = t["age_band"] != NOT_RECORDED
+        recorded = t["incidents"].where(rec, 0).groupby(t["crime_category"]).transform("sum")
+        t["share_of_recorded"] = np.where(
+            rec, t["incidents"] / recorded.where(recorded > 0), t["incidents"] / total
+        )
+        t["age_band"] = t["age_band"].replace({NOT_RECORDED: NOT_RECORDED_COLUMN})
     return Spec(
         "victim_age",
         "heatmap",
@@ -417,7 +453,8 @@ def victim_age(table: pd.DataFrame) -> Spec:
         "Crime type",
         z="share_of_recorded",
         percent=True,
-        note=VICTIM_NOTE,
+        note=VICTIM_NOTE + " Age bands: share of the reports with an age; last column: share "
+        "of all the crime type's reports.",
     )
 
 
@@ -434,13 +471,13 @@ def victim_share(table: pd.DataFrame, col: str, what: str) -> Spec:
         "Crime type",
         z="share",
         percent=True,
-        note=VICTIM_NOTE,
+        note=SHARE_NOTE,
     )
 
 
 def top_by_category(table: pd.DataFrame, col: str, what: str) -> Spec:
     t = table.copy()
-    t[col] = t[col].astype(str).str.slice(0, 32)
+    t[col] = t[col].astype(str).map(short_label)
     title = f"Most common {what} by crime type"
     return Spec(
         f"top_{what}",
@@ -555,7 +592,13 @@ def profile_map(scores: pd.DataFrame, components: pd.DataFrame, what: str) -> Sp
 
     def axis(pc: str) -> str:
         meaning = str(names.get(pc, "")) if len(components) else ""
-        return f"{pc}: {meaning[:70]}" if meaning else pc
+        if not meaning:
+            return pc
+        head, _, rest = meaning.partition(" ")  # "more ..." / "less ..."
+        parts = [x.strip() for x in rest.split(",") if x.strip()] if rest else []
+        if len(parts) > 2:
+            meaning = f"{head} {', '.join(parts[:2])}, …"
+        return f"{pc}: {short_label(meaning, 80)}"
 
     return Spec(
         f"profile_{what.replace(' ', '_')}",

@@ -129,14 +129,21 @@ def _bars(ax, spec: Spec, groups) -> None:
     else:
         series = [(spec.labels.get(c, c), spec.data, c) for c in spec.y]
     base = np.zeros(len(cats))
-    width = 0.8 if spec.stacked or len(series) == 1 else 0.8 / len(series)
+    # each label in one group only (crime types by class): bars sit on their label
+    single = (
+        len(series) > 1
+        and all(len(set(map(str, g[label_col]))) == len(g) for _, g, _ in series)
+        and sum(len(g) for _, g, _ in series) == len(cats)
+    )
+    stack = spec.stacked or single
+    width = 0.8 if stack or len(series) == 1 else 0.8 / len(series)
     for i, (name, g, col) in enumerate(series):
         vals = np.zeros(len(cats))
         idx = [pos[str(c)] for c in g[label_col]]
         v = pd.to_numeric(g[col], errors="coerce").fillna(0).to_numpy()
         vals[idx] = v
         at = np.arange(len(cats)) + (
-            0 if spec.stacked or len(series) == 1 else (i - (len(series) - 1) / 2) * width
+            0 if stack or len(series) == 1 else (i - (len(series) - 1) / 2) * width
         )
         err = None
         if spec.lo and spec.hi:
@@ -180,7 +187,7 @@ def _bars(ax, spec: Spec, groups) -> None:
             )
         if spec.stacked:
             base = base + vals
-    labels = [c[:38] for c in cats]
+    labels = [c[:48] for c in cats]
     if horizontal:
         ax.set_yticks(range(len(cats)), labels, fontsize=7 if len(cats) > 20 else 8)
         if spec.percent:
@@ -197,11 +204,23 @@ def _bars(ax, spec: Spec, groups) -> None:
 
 def _heatmap(fig, ax, spec: Spec) -> None:
     p = pivot(spec)
-    im = ax.imshow(p.to_numpy(dtype=float), aspect="auto", cmap=SEQUENTIAL)
+    z = p.to_numpy(dtype=float)
+    # a "not recorded" column is a different share: it is labelled in its cells and kept off the
+    # colour scale, so it does not wash out the recorded values
+    scaled = [i for i, c in enumerate(p.columns) if not str(c).startswith("not recorded")]
+    vmax = np.nanmax(z[:, scaled]) if scaled and np.isfinite(z[:, scaled]).any() else None
+    im = ax.imshow(z, aspect="auto", cmap=SEQUENTIAL, vmin=0 if vmax else None, vmax=vmax)
+    if z.size <= 200:
+        for (r, c), v in np.ndenumerate(z):
+            if np.isfinite(v):
+                text = f"{v:.0%}" if spec.percent else f"{v:,.0f}"
+                light = vmax is not None and v < 0.55 * vmax
+                ax.text(c, r, text, ha="center", va="center", fontsize=6.5,
+                        color="white" if light else "black")  # fmt: skip
     ax.set_xticks(
-        range(len(p.columns)), [str(c)[:20] for c in p.columns], fontsize=7, rotation=45, ha="right"
+        range(len(p.columns)), [str(c)[:24] for c in p.columns], fontsize=7, rotation=45, ha="right"
     )
-    ax.set_yticks(range(len(p.index)), [str(r)[:32] for r in p.index], fontsize=7)
+    ax.set_yticks(range(len(p.index)), [str(r)[:48] for r in p.index], fontsize=7)
     bar = fig.colorbar(im, ax=ax)
     bar.set_label("share" if spec.percent else spec.z.replace("_", " "))
     if spec.percent:

@@ -22,6 +22,30 @@ from crimecast.report import summary as summary_mod
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+# The heading of each table the report shows (tables without one get their name in words).
+TABLE_TITLES = {
+    "months_excluded": "Months kept out of model training",
+    "completeness": "Completeness of every month",
+    "incidents_by_source": "Incidents by source",
+    "quarantine_reasons": "Rows quarantined, by reason",
+    "delay_by_category": "Reporting delay by crime type",
+    "missing_fields": "Missing fields",
+    "trend_tests": "Trends by division and crime type (seasonal Mann-Kendall)",
+    "yoy_by_category": "Year over year by crime type",
+    "yoy_by_area": "Year over year by division",
+    "by_area": "Incidents by division",
+    "by_category": "Incidents by crime type",
+    "hotspot_forecast_scores": "How well hotspot forecasts found the next period's crime",
+    "division_rates": "Incidents per 100,000 residents by division",
+    "hotspot_cells": "Strongest hotspot cells",
+    "forecast_city_scores": "Citywide backtest scores, every model",
+    "forecast_areas_next12": "Divisions: forecast for the next 12 months",
+    "forecast_errors": "Series a model could not forecast",
+    "forecast_high_risk_months": "The highest forecast months, citywide and by division",
+    "compstat_division": "CompStat by division",
+    "compstat_category": "CompStat by crime type",
+}
+
 
 def crimecast_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -64,8 +88,11 @@ def _raw(v) -> str:
     return str(v)
 
 
-def table_view(name: str, df: pd.DataFrame, max_rows: int = 15, caption: str = "") -> dict:
-    """A table for the template: header, formatted cells with raw values, and how many rows."""
+def table_view(
+    name: str, df: pd.DataFrame, max_rows: int = 15, caption: str = "", groups=None, heads=None
+) -> dict:
+    """A table for the template: header, formatted cells with raw values, and how many rows.
+    `groups` is an optional first header row of (label, span); `heads` replaces the column names."""
     shown = df.head(max_rows)
     cols = [str(c) for c in df.columns]
     rows = [
@@ -74,7 +101,9 @@ def table_view(name: str, df: pd.DataFrame, max_rows: int = 15, caption: str = "
     ]
     return {
         "name": name,
-        "columns": [str(c).replace("_", " ") for c in df.columns],
+        "title": TABLE_TITLES.get(name, name.replace("_", " ").capitalize()),
+        "groups": groups or [],
+        "columns": heads or [str(c).replace("_", " ") for c in df.columns],
         "rows": rows,
         "total_rows": len(df),
         "caption": caption,
@@ -113,6 +142,51 @@ def section_view(result: dict, out: Path, captions: dict | None = None) -> dict:
     }
 
 
+SECTIONS = ("completeness", "fitness", "eda", "hotspots", "forecast", "compstat")
+
+
+def compstat_view(result: dict) -> dict:
+    """The CompStat section: both tables with a header row per period, every row shown."""
+    from crimecast.report import compstat
+
+    view = {
+        "status": result.get("status", "not available"),
+        "note": result.get("note", ""),
+        "summary": result.get("summary", {}),
+        "tables": [],
+    }
+    for name, df in result.get("tables", {}).items():
+        view["tables"].append(
+            table_view(
+                name,
+                df,
+                max_rows=40,
+                groups=compstat.header_groups(df),
+                heads=compstat.column_heads(df),
+            )
+        )
+    return view
+
+
+def split_risk(forecast: dict) -> dict:
+    """The high-risk months table, taken out of the forecast section for its own section."""
+    tables = [t for t in forecast.get("tables", []) if t["name"] == "forecast_high_risk_months"]
+    forecast["tables"] = [t for t in forecast.get("tables", []) if t not in tables]
+    return {"status": forecast.get("status", "not available"), "tables": tables}
+
+
+def flagged_note(summary: dict) -> str:
+    """ "7 months, 2024-03 to 2024-09 (NIBRS break; reporting lag)" with each reason once."""
+    months = summary.get("excluded_months", [])
+    if not months:
+        return ""
+    reasons = list(dict.fromkeys(summary.get("excluded_reasons", [])))
+    n = len(months)
+    word = "month" if n == 1 else "months"
+    span = months[0] if n == 1 else f"{months[0]} to {months[-1]}"
+    return f"{n} {word}, {span}" + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
 def render(ctx, results: dict, run_json: dict) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -122,9 +196,10 @@ def render(ctx, results: dict, run_json: dict) -> str:
     )
     out = Path(ctx.out)
     sections = {
-        name: section_view(results.get(name, {}), out)
-        for name in ("completeness", "eda", "hotspots", "forecast")
+        name: section_view(results.get(name, {}), out) for name in SECTIONS if name != "compstat"
     }
+    sections["compstat"] = compstat_view(results.get("compstat", {}))
+    sections["risk"] = split_risk(sections["forecast"])
     summary = summary_mod.executive_summary(ctx.info, ctx.completeness, results)
     summary.table().to_csv(out / "tables" / "summary_figures.csv", index=False)
     return env.get_template("report.html.j2").render(
@@ -134,6 +209,8 @@ def render(ctx, results: dict, run_json: dict) -> str:
         info=ctx.info,
         bullets=summary.bullets,
         sections=sections,
+        has_fitness="fitness" in results,
+        flagged=flagged_note(sections["completeness"]["summary"]),
         ingested=results.get("data", {}).get("ingested", []),
         plotly_js=get_plotlyjs(),
         version=__version__,

@@ -125,6 +125,7 @@ def monthly_figure(monthly: pd.DataFrame, flags: pd.DataFrame, title: str) -> go
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=380,
     )
+    fig.update_xaxes(range=month_range(monthly, col="month"))
     return fig
 
 
@@ -267,7 +268,29 @@ def areas_next12(chosen: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def forecast_plot(history: pd.DataFrame, fc: pd.DataFrame, excluded: pd.DataFrame, title: str):
+COMPARE_MODELS = ("sarimax", "prophet")
+COMPARE_COLOURS = {"sarimax": OKABE_ITO[4], "prophet": OKABE_ITO[2]}
+
+
+def month_range(*frames: pd.DataFrame, col: str = "ds") -> list[str]:
+    """The x range of a monthly chart: from the first to the last month drawn, half a month of
+    margin either side (so an axis never runs years past the data)."""
+    ds = pd.concat([pd.to_datetime(f[col]) for f in frames if len(f)], ignore_index=True)
+    if ds.empty:
+        return []
+    lo, hi = ds.min() - pd.Timedelta(days=15), ds.max() + pd.Timedelta(days=15)
+    return [lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d")]
+
+
+def forecast_plot(
+    history: pd.DataFrame,
+    fc: pd.DataFrame,
+    excluded: pd.DataFrame,
+    title: str,
+    others: pd.DataFrame | None = None,
+):
+    """History, the chosen model's forecast with its intervals and, in `others`, the point
+    forecasts of other models (SARIMAX, Prophet) drawn beside it for comparison."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -287,19 +310,32 @@ def forecast_plot(history: pd.DataFrame, fc: pd.DataFrame, excluded: pd.DataFram
                 marker={"color": FLAG_COLOUR, "symbol": "x", "size": 8},
             )
         )
-    add_forecast(fig, fc)
+    model = str(fc["model"].iloc[0]) if "model" in fc.columns and len(fc) else "chosen"
+    add_forecast(fig, fc, name=f"Forecast: {model} (chosen)")
+    for m, g in others.groupby("model", sort=True) if others is not None else []:
+        fig.add_trace(
+            go.Scatter(
+                x=g["ds"].tolist(),
+                y=g["yhat"].tolist(),
+                mode="lines",
+                name=f"{m} (for comparison)",
+                line={"color": COMPARE_COLOURS.get(m, "#777777"), "dash": "dot", "width": 1.6},
+            )
+        )
     fig.update_layout(
         title=title,
         xaxis_title="Month",
         yaxis_title="Incidents per month",
         template="plotly_white",
-        height=400,
-        legend={"orientation": "h", "y": -0.2},
+        height=420,
+        legend={"orientation": "h", "y": -0.22},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
     )
+    fig.update_xaxes(range=month_range(history, excluded, fc))
     return fig
 
 
-def forecast_png(history, fc, excluded, title: str):
+def forecast_png(history, fc, excluded, title: str, others: pd.DataFrame | None = None):
     fig, ax = plt.subplots(figsize=(9, 3.8))
     ax.plot(history["ds"], history["y"], color=OKABE_ITO[0], label="Reported (used)")
     if len(excluded):
@@ -316,13 +352,160 @@ def forecast_png(history, fc, excluded, title: str):
     ax.fill_between(
         fc["ds"], fc["lo_80"], fc["hi_80"], color=OKABE_ITO[1], alpha=0.35, label="80% interval"
     )
-    ax.plot(fc["ds"], fc["yhat"], color=OKABE_ITO[1], ls="--", label="Forecast")
+    ax.plot(fc["ds"], fc["yhat"], color=OKABE_ITO[1], ls="--", label="Forecast (chosen)")
+    for m, g in others.groupby("model", sort=True) if others is not None else []:
+        ax.plot(g["ds"], g["yhat"], color=COMPARE_COLOURS.get(m, "#777777"), ls=":", label=m)
     ax.set_title(title)
     ax.set_xlabel("Month")
     ax.set_ylabel("Incidents per month")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
     return fig
+
+
+def verdict(row) -> str:
+    """The backtest verdict of a series' chosen model, in words."""
+    if row is None:
+        return "untested"
+    model, skill = str(row["model"]), float(row.get("skill", 0) or 0)
+    if model in BASELINES:
+        return "no model beat this simple baseline"
+    if bool(row.get("beats_baselines", False)):
+        return f"beat the baseline by {skill:.0%}"
+    if skill >= 0.05:
+        return f"{skill:.0%} ahead of the baseline, unproven"
+    return "no better than the baseline"
+
+
+def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol: int = 3,
+                    size: tuple[float, float] = (10, 1.7)):  # fmt: skip
+    """One small panel per series of a level (divisions or crime types): history, forecast and
+    80% interval, titled with the series, its chosen model and the backtest verdict in words.
+    Returns (Plotly figure, Matplotlib figure), or (None, None) without any such series."""
+    from plotly.subplots import make_subplots
+
+    ids = sorted(u for u in chosen["unique_id"].unique() if u.startswith(prefix) and "|" not in u)
+    if not ids:
+        return None, None
+    rows_by_id = best.set_index("unique_id") if "unique_id" in best.columns else pd.DataFrame()
+    titles, plain = [], []
+    for u in ids:
+        row = rows_by_id.loc[u] if u in rows_by_id.index else None
+        model = str(row["model"]) if row is not None else "?"
+        titles.append(f"<b>{u.removeprefix(prefix)}</b><br>{model}: {verdict(row)}")
+        plain.append(f"{u.removeprefix(prefix)}\n{model}: {verdict(row)}")
+    nrow = -(-len(ids) // ncol)
+    fig = make_subplots(
+        rows=nrow, cols=ncol, subplot_titles=titles, vertical_spacing=0.4 / nrow,
+        horizontal_spacing=0.06,
+    )  # fmt: skip
+    mfig, axes = plt.subplots(nrow, ncol, figsize=(size[0], size[1] * nrow), squeeze=False)
+    start = chosen["ds"].min() - pd.DateOffset(months=36)
+    for i, u in enumerate(ids):
+        r, c = divmod(i, ncol)
+        h = train[(train["unique_id"] == u) & (train["ds"] >= start)]
+        x = excluded[(excluded["unique_id"] == u) & (excluded["ds"] >= start)]
+        f = chosen[chosen["unique_id"] == u].sort_values("ds")
+        ds = f["ds"].tolist()
+        show = i == 0
+        for trace in (
+            go.Scatter(x=h["ds"], y=h["y"], line={"color": OKABE_ITO[0], "width": 1.2},
+                       name="Reported (used)", legendgroup="h", showlegend=show),
+            go.Scatter(x=x["ds"], y=x["y"], mode="markers", legendgroup="x", showlegend=show,
+                       marker={"color": FLAG_COLOUR, "symbol": "x", "size": 4},
+                       name="Not used (incomplete)"),
+            go.Scatter(x=ds + ds[::-1], y=f["hi_80"].tolist() + f["lo_80"].tolist()[::-1],
+                       fill="toself", fillcolor="rgba(230,159,0,0.3)", line={"width": 0},
+                       name="80% interval", legendgroup="i", showlegend=show, hoverinfo="skip"),
+            go.Scatter(x=ds, y=f["yhat"], line={"color": OKABE_ITO[1], "dash": "dash",
+                       "width": 1.4}, name="Forecast (chosen model)", legendgroup="f",
+                       showlegend=show),
+        ):  # fmt: skip
+            fig.add_trace(trace, row=r + 1, col=c + 1)
+        ax = axes[r][c]
+        ax.plot(h["ds"], h["y"], color=OKABE_ITO[0], lw=0.9)
+        if len(x):
+            ax.scatter(x["ds"], x["y"], color=FLAG_COLOUR, marker="x", s=6, lw=0.6)
+        ax.fill_between(f["ds"], f["lo_80"], f["hi_80"], color=OKABE_ITO[1], alpha=0.3, lw=0)
+        ax.plot(f["ds"], f["yhat"], color=OKABE_ITO[1], ls="--", lw=0.9)
+        ax.set_title(plain[i], fontsize=6.5, loc="left")
+        ax.tick_params(labelsize=5.5)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3, lw=0.4)
+    for j in range(len(ids), nrow * ncol):
+        axes[j // ncol][j % ncol].axis("off")
+    lo, hi = start - pd.Timedelta(days=15), chosen["ds"].max() + pd.Timedelta(days=15)
+    fig.update_xaxes(range=[lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d")], tickfont_size=9)
+    fig.update_yaxes(rangemode="tozero", tickfont_size=9)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(
+        template="plotly_white",
+        height=220 * nrow + 130,
+        margin={"l": 40, "r": 10, "t": 120, "b": 30},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
+                "yref": "container", "xref": "paper"},
+        title={"text": f"{what}: the last three years and the forecast", "x": 0.01},
+    )  # fmt: skip
+    fig.update_layout(legend={"y": 1 - 45 / (220 * nrow + 130), "yanchor": "top"})
+    mfig.suptitle(f"{what}: the last three years and the forecast (80% interval)", fontsize=8)
+    mfig.tight_layout(h_pad=0.6, w_pad=0.6)
+    return fig, mfig
+
+
+def high_risk_months(chosen: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The `top` highest forecast months of the city and of each division, with their 80% range
+    and how far above the series' average forecast month they are."""
+    from crimecast.forecast.risk import peak_periods
+
+    keep = chosen[(chosen["unique_id"] == "city") | chosen["unique_id"].str.match(r"^area:[^|]+$")]
+    if keep.empty:
+        return pd.DataFrame()
+    models = keep.groupby("unique_id")["model"].first()
+    peaks = peak_periods(keep.assign(model="chosen"), "chosen", top=top)
+    out = pd.DataFrame(
+        {
+            "series": peaks["unique_id"].str.removeprefix("area:").replace({"city": "Citywide"}),
+            "model": peaks["unique_id"].map(models),
+            "rank": peaks["rank"],
+            "month": pd.to_datetime(peaks["ds"]).dt.strftime("%Y-%m"),
+            "forecast": peaks["yhat"].round(0),
+            "lo_80": peaks["lo_80"].round(0),
+            "hi_80": peaks["hi_80"].round(0),
+            "pct_above_average": (100 * (peaks["vs_mean"] - 1)).round(1),
+        }
+    )
+    city = out["series"] == "Citywide"
+    return pd.concat([out[city], out[~city]], ignore_index=True)
+
+
+def forecast_extras(ctx: Context, chosen, train, excluded, best, fc) -> tuple[list, dict]:
+    """The small multiples of divisions and crime types and the high-risk months table."""
+    figs = []
+    for prefix, what, fid in (("area:", "Divisions", "divisions"), ("category:", "Crime types",
+                                                                      "categories")):  # fmt: skip
+        pfig, mfig = small_multiples(chosen, train, excluded, best, prefix, what)
+        if pfig is None:
+            continue
+        png = ctx.png(f"forecast_{fid}", mfig)
+        if fid == "divisions":  # the printed brief's wider, denser version
+            _, bfig = small_multiples(chosen, train, excluded, best, prefix, what, 4, (11, 1.25))
+            ctx.png("forecast_divisions_brief", bfig)
+        figs.append(
+            figure(
+                f"{what}: forecast for the next {chosen.groupby('unique_id').size().max()} months",
+                "Each panel: the chosen model (by backtest) and its verdict against the better of "
+                "the naive and seasonal naive baselines. Dashed: forecast; shaded: 80% interval; "
+                "crosses: months not used for training.",
+                plotly=pfig,
+                png=png,
+                fid=f"fc-{fid}",
+            )
+        )
+    risk = high_risk_months(chosen)
+    tables = {"forecast_high_risk_months": risk} if len(risk) else {}
+    for name, df in tables.items():
+        ctx.table(name, df)
+    return figs, tables
 
 
 def with_fitness(areas: pd.DataFrame, verdicts: dict[str, str]) -> pd.DataFrame:
@@ -335,6 +518,11 @@ def with_fitness(areas: pd.DataFrame, verdicts: dict[str, str]) -> pd.DataFrame:
     return out.sort_values("data_fitness", key=lambda r: r != "ok", kind="stable").reset_index(
         drop=True
     )
+
+
+def _risk_uids(risk: pd.DataFrame) -> list[str]:
+    names = risk["series"].astype(str)
+    return ["city" if n == "Citywide" else f"area:{n}" for n in names]
 
 
 def step_forecast(ctx: Context, results: dict) -> dict:
@@ -401,7 +589,9 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         exc = excluded[excluded["unique_id"] == "city"]
         model = best.loc[best["unique_id"] == "city", "model"].iloc[0]
         title = f"Citywide forecast ({model}, chosen by backtest)"
-        png = ctx.png("forecast_city", forecast_png(hist, city, exc, title))
+        others = fc[(fc["unique_id"] == "city") & fc["model"].isin(COMPARE_MODELS)]
+        others = others[others["model"] != model]
+        png = ctx.png("forecast_city", forecast_png(hist, city, exc, title, others))
         figs.append(
             figure(
                 title,
@@ -413,7 +603,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
                 )
                 + "Dashed: forecast; shaded: 80% and 95% intervals. Crosses: "
                 "recent months not used for training (incomplete).",
-                plotly=forecast_plot(hist, city, exc, title),
+                plotly=forecast_plot(hist, city, exc, title, others),
                 png=png,
                 fid="fc-city",
             )
@@ -427,6 +617,17 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     for name, df in show.items():
         ctx.table(name, df)
     tables.update(show)
+    extra_figs, extra_tables = forecast_extras(ctx, chosen, train, excluded, best, fc)
+    figs += extra_figs
+    tables.update(extra_tables)
+    risk = extra_tables.get("forecast_high_risk_months")
+    if risk is not None and any(verdicts.get(u) for u in _risk_uids(risk)):
+        extra_tables = {k: v for k, v in extra_tables.items() if k != "forecast_high_risk_months"}
+        summary["warnings"].append(
+            "High-risk months are not shown: the data cannot carry a forecast for "
+            "the city or some divisions (tables/fitness.csv)."
+        )
+    show.update(extra_tables)
     return {
         "status": "computed",
         "note": f"{train['unique_id'].nunique()} series x {len(models)} models",
