@@ -407,3 +407,70 @@ def test_dash_routes_still_serve_the_page_and_its_callbacks(app, client):
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
     summary = r.get_json()["response"]["selection-summary"]["children"]
     assert "incidents selected" in summary
+
+
+def test_png_download_is_drawn_once_per_selection(client):
+    """Concurrent and repeated requests for the same chart share one drawing; another selection
+    gets its own."""
+    import threading
+
+    from crimecast.dashboard.api import RenderCache
+
+    cache, calls, gate = RenderCache(size=2), [], threading.Event()
+
+    def render():
+        calls.append(1)
+        gate.wait(5)
+        return b"png"
+
+    got = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get("k", render))) for _ in range(6)
+    ]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert got == [b"png"] * 6 and len(calls) == 1
+    for key in ("a", "b", "c"):  # LRU of two: "k" is dropped and drawn again
+        cache.get(key, lambda: b"x")
+    cache.get("k", render)
+    assert len(calls) == 2
+
+    a = client.get("/api/download/series.png?area=Newton&freq=W")
+    b = client.get("/api/download/series.png?area=Newton&freq=W")
+    c = client.get("/api/download/series.png?area=Central&freq=W")
+    assert a.status_code == b.status_code == c.status_code == 200
+    assert a.data == b.data and a.data != c.data
+    empty = client.get("/api/download/series.png?from=2099-01-01")
+    assert empty.status_code == 200 and empty.data[:4] == b"\x89PNG"
+
+
+def test_series_png_draws_the_line_with_readable_ticks():
+    import io
+
+    import pandas as pd
+    from PIL import Image
+
+    from crimecast.dashboard import png
+
+    assert png.nice_ticks(102) == [0, 20, 40, 60, 80, 100, 120]
+    assert png.nice_ticks(3) == [0, 1, 2, 3]
+    assert png.nice_ticks(0) == [0, 1]
+    years = png.date_ticks(pd.Timestamp("2016-01-01"), pd.Timestamp("2024-09-30"))
+    assert [t for _, t in years] == ["2016", "2018", "2020", "2022", "2024"]
+    months = png.date_ticks(pd.Timestamp("2022-03-01"), pd.Timestamp("2023-05-01"))
+    assert 3 <= len(months) <= 8 and months[0][1].endswith("2022")
+    days = png.date_ticks(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-20"))
+    assert 3 <= len(days) <= 8
+
+    df = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=24, freq="MS"), "y": range(24)})
+    img = Image.open(io.BytesIO(png.series_png(df, "MS", True))).convert("RGB")
+    assert img.size == (png.WIDTH, png.HEIGHT)
+    blue = sum(1 for p in img.getdata() if p == png.BLUE)
+    assert blue > 300  # the line is drawn
+    empty = Image.open(io.BytesIO(png.series_png(df.iloc[:0], "MS", False))).convert("RGB")
+    assert not any(p == png.BLUE for p in empty.getdata())
+    one = Image.open(io.BytesIO(png.series_png(df.iloc[:1], "D", False))).convert("RGB")
+    assert any(p == png.BLUE for p in one.getdata())

@@ -25,11 +25,13 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
+from collections import OrderedDict
 
 import flask
 from werkzeug.exceptions import HTTPException
 
-from crimecast.dashboard import views
+from crimecast.dashboard import png, views
 from crimecast.dashboard.queries import FREQS, TOP_COLUMNS, Cube
 from crimecast.dashboard.run_outputs import RunOutputs
 from crimecast.errors import CrimecastError
@@ -58,6 +60,44 @@ class ApiError(Exception):
     def __init__(self, message: str, hint: str | None = None, status: int = 400):
         super().__init__(message)
         self.message, self.hint, self.status = message, hint, status
+
+
+class RenderCache:
+    """Rendered downloads (PNG bytes) by selection: a small LRU, and one render per selection at
+    a time (a second request for the same image waits for the first instead of drawing it too)."""
+
+    def __init__(self, size: int = 128):
+        self._size = size
+        self._done: OrderedDict = OrderedDict()
+        self._pending: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, render) -> bytes:
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+            event = self._pending.get(key)
+            mine = event is None
+            if mine:
+                event = self._pending[key] = threading.Event()
+        if not mine:
+            event.wait(timeout=30)
+            with self._lock:
+                if key in self._done:
+                    return self._done[key]
+            return render()  # the first render failed: draw it here
+        try:
+            value = render()
+            with self._lock:
+                self._done[key] = value
+                while len(self._done) > self._size:
+                    self._done.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            event.set()
 
 
 def _values(args, name: str) -> list[str]:
@@ -145,6 +185,7 @@ def filters_json(f: Filters) -> dict:
 def register(server: flask.Flask, cube: Cube, outputs: RunOutputs) -> None:
     """Add the /api/ routes and JSON error handling to the dashboard's Flask server."""
     bp = flask.Blueprint("crimecast_api", __name__, url_prefix="/api")
+    pngs = RenderCache()
     args = lambda: flask.request.args  # noqa: E731
 
     def envelope(f: Filters, data, **more) -> flask.Response:
@@ -253,14 +294,18 @@ def register(server: flask.Flask, cube: Cube, outputs: RunOutputs) -> None:
         f = parse_filters(args(), cube, extra=extra)
         if name.startswith("series"):
             freq = _one(args(), "freq", list(FREQS), "MS")
-            df = cube.series(f, freq)
             if name.endswith(".csv"):
+                df = cube.series(f, freq)
                 body, mime = (
                     df.assign(ds=df["ds"].dt.strftime("%Y-%m-%d")).to_csv(index=False),
                     "text/csv",
                 )
             else:
-                body, mime = views.series_png(df, freq, cube.info["simulated"]), "image/png"
+                simulated = bool(cube.info["simulated"])
+                body = pngs.get(
+                    (f, freq), lambda: png.series_png(cube.series(f, freq), freq, simulated)
+                )
+                mime = "image/png"
         elif name == "areas.csv":
             body, mime = cube.by_area(f).to_csv(index=False), "text/csv"
         else:

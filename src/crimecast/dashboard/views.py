@@ -7,16 +7,10 @@ Colours: Okabe-Ito and cividis, readable with the common colour-vision deficienc
 
 from __future__ import annotations
 
-import io
+import pandas as pd
+import plotly.graph_objects as go
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-
-from crimecast.forecast.plots import add_forecast  # noqa: E402
+from crimecast.forecast.plots import add_forecast
 
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 UNIT = {"D": "day", "W": "week", "MS": "month"}
@@ -120,21 +114,6 @@ def series_figure(
         add_forecast(fig, forecast)
     _count_axis(fig, float(df["y"].max()))
     return _layout(fig, title, "Date the crime occurred", f"Incidents per {unit}")
-
-
-def series_png(df: pd.DataFrame, freq: str, simulated: bool) -> bytes:
-    """The time series as a PNG (server-side, for the download button)."""
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    ax.plot(df["ds"], df["y"], color=BLUE)
-    unit = UNIT[freq]
-    ax.set_title(f"Reported incidents per {unit}" + (" (SIMULATED data)" if simulated else ""))
-    ax.set_xlabel("Date the crime occurred")
-    ax.set_ylabel(f"Incidents per {unit}")
-    ax.grid(alpha=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def heatmap_figure(grid: pd.DataFrame) -> go.Figure:
