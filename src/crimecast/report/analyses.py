@@ -192,6 +192,8 @@ def step_eda(ctx: Context, results: dict) -> dict:
     verdicts = fitness_verdicts(results)
     result.tables = obey_fitness(result.tables, verdicts)
     result.specs = eda.figure_specs(result.tables, ctx.completeness)  # titles from those tables
+    for spec in result.specs:
+        spec.no_data = result.incidents == 0
     for name, frame in result.tables.items():
         ctx.table(name, frame)
     city_unfit = verdicts.get("city", "")
@@ -356,6 +358,7 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
         )
         res.emerging = None
         res.backtest_summary = None
+        notes = [x for x in notes if not x.startswith("best hotspot forecast")]
     (ctx.out / "hotspots.geojson").write_text(json.dumps(_jsonable(grid.cells_geojson(res.gi))))
     ctx.files.append("hotspots.geojson")
     summary = res.summary()
