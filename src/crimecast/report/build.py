@@ -42,6 +42,9 @@ TABLE_TITLES = {
     "forecast_areas_next12": "Divisions: forecast for the next 12 months",
     "forecast_errors": "Series a model could not forecast",
     "forecast_high_risk_months": "The highest forecast months, citywide and by division",
+    "fitness": "Which series the data can carry",
+    "fitness_sources": "Data fitness by source file",
+    "fitness_months": "Data fitness by month",
     "compstat_division": "CompStat by division",
     "compstat_category": "CompStat by crime type",
 }
