@@ -43,49 +43,18 @@ MIN_BASE = 20
 
 LEVEL_ORDER = ("city", "area", "category", "area_category")
 SERIES_COLUMNS = [
-    "unique_id",
-    "level",
-    "first_month",
-    "last_month",
-    "months",
-    "usable_months",
-    "usable_from",
-    "usable_to",
-    "mean_per_month",
-    "zero_share",
-    "typical_month",
-    "low_months",
-    "window_months",
-    "problems",
-    "verdict",
-    "reason",
-]
+    "unique_id", "level", "first_month", "last_month", "months", "usable_months",
+    "usable_from", "usable_to", "mean_per_month", "zero_share", "typical_month", "low_months",
+    "window_months", "problems", "verdict", "reason"
+]  # fmt: skip
 MONTH_COLUMNS = [
-    "month",
-    "incidents",
-    "typical_month",
-    "coverage",
-    "window_share",
-    "sources",
-    "areas_at_usual_level",
-    "areas_expected",
-    "in_range",
-    "usable",
-    "problems",
-]
+    "month", "incidents", "typical_month", "coverage", "window_share", "sources",
+    "areas_at_usual_level", "areas_expected", "in_range", "usable", "problems"
+]  # fmt: skip
 SOURCE_COLUMNS = [
-    "source",
-    "incidents",
-    "occurred_from",
-    "occurred_to",
-    "reported_from",
-    "reported_to",
-    "report_window_days",
-    "narrow_report_window",
-    "areas",
-    "top_area",
-    "top_area_share",
-]
+    "source", "incidents", "occurred_from", "occurred_to", "reported_from", "reported_to",
+    "report_window_days", "narrow_report_window", "areas", "top_area", "top_area_share"
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -293,17 +262,10 @@ def _assess_series(uid, g, ws, in_range_to, th, notes, uneven=None):
     share = ws.reindex(g["ds"]).to_numpy(dtype=float) if ws is not None else np.zeros(len(y))
     window = np.nan_to_num(share) > th.window_share
     usable = in_range & ~low & ~high & ~window
+    few = np.zeros(len(y), bool)
     if uneven:
         few = g["ds"].isin(uneven).to_numpy() & in_range & (y > 0)
         usable &= ~few
-        if few.any():
-            problems_uneven = [
-                f"{int(few.sum())} month(s) with too few divisions at their usual level"
-            ]
-        else:
-            problems_uneven = []
-    else:
-        problems_uneven = []
     problems = []
     nz = np.flatnonzero(y > 0)
     if len(nz):
@@ -321,7 +283,9 @@ def _assess_series(uid, g, ws, in_range_to, th, notes, uneven=None):
     n_win = int((window & in_range).sum())
     if n_win:
         problems.append(f"{n_win} month(s) made mostly of one report window")
-    problems += problems_uneven + notes
+    if few.any():
+        problems.append(f"{int(few.sum())} month(s) with too few divisions at their usual level")
+    problems += notes
     runs = _runs(usable)
     best = max(runs, key=lambda r: (r[1] - r[0], r[1])) if runs else None
     row = {
@@ -338,7 +302,8 @@ def _assess_series(uid, g, ws, in_range_to, th, notes, uneven=None):
     if best is None:
         return {**row, "usable_months": 0, "usable_from": "", "usable_to": "",
                 "mean_per_month": 0.0, "zero_share": 1.0, "verdict": "fail",
-                "reason": "no usable month"}  # fmt: skip
+                "reason": "no usable month" if in_range_to is not None
+                else "no month is complete yet"}  # fmt: skip
     a, b = best
     run = y[a : b + 1]
     n = b - a + 1
