@@ -94,6 +94,11 @@ def test_cli_writes_every_output(cli_run, sim_store):
     vs = pd.read_csv(cli_run / "forecast_vs_long_term.csv")
     assert set(vs["flagged_by"]) <= {"method only", "long_term only"}
     assert "long_term" not in set(vs["method"])
+    ch = pd.read_csv(cli_run / "change.csv")
+    assert len(ch) == len(cells) and set(ch["direction"]) <= {"rose", "fell", "steady"}
+    assert summary["change"]["incidents_after"] == ch["n_after"].sum()
+    rates = pd.read_csv(cli_run / "cell_rates.csv")
+    assert (rates["population"].dropna() > 0).all() and rates["population"].notna().any()
     nr = pd.read_csv(cli_run / "near_repeat.csv")
     assert {"category", "distance_band", "time_band", "observed", "ratio", "p"} <= set(nr.columns)
     assert len(summary["near_repeat"]) == nr["category"].nunique()

@@ -130,6 +130,10 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
             )
         )
     kde_fig = maps.kde_map(result.kde_surface, div, result.bandwidth_m)
+    if result.change is not None:
+        csv("change.csv", result.change)
+    if result.dual_rate is not None:
+        csv("cell_rates.csv", result.dual_rate)
     near_figs = []
     if result.near_repeat is not None and len(result.near_repeat):
         csv("near_repeat.csv", result.near_repeat)

@@ -26,7 +26,16 @@ import numpy as np
 import pandas as pd
 
 from crimecast.errors import ConfigError
-from crimecast.spatial import boundaries, emerging, forecast, grid, hotspots, kde, near_repeat
+from crimecast.spatial import (
+    boundaries,
+    change,
+    emerging,
+    forecast,
+    grid,
+    hotspots,
+    kde,
+    near_repeat,
+)
 
 __all__ = ["SpatialAnalysis", "analyse"]
 
@@ -52,6 +61,9 @@ class SpatialAnalysis:
     flag_changes: pd.DataFrame | None = None  # next period: cells flagged unlike long_term
     best_method: str | None = None
     near_repeat: pd.DataFrame | None = None  # Knox table per crime category
+    change: pd.DataFrame | None = None  # per cell: density before/after, rose/fell/steady
+    change_periods: dict = field(default_factory=dict)
+    dual_rate: pd.DataFrame | None = None  # per cell: incidents per 1,000 residents
     near_repeat_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -81,6 +93,8 @@ class SpatialAnalysis:
         if self.backtest_summary is not None:
             out["forecast_backtest"] = self.backtest_summary.to_dict("records")
             out["forecast_best_method"] = self.best_method
+        if self.change_periods:
+            out["change"] = self.change_periods
         if self.near_repeat_words:
             out["near_repeat"] = self.near_repeat_words
         return out
@@ -196,6 +210,20 @@ def analyse(
         notes=notes,
         timings=timings,
     )
+    result.dual_rate = change.dual_rate(table, divisions)
+    if "occurred_date" in pts:
+        t = time.perf_counter()
+        span_days = (pts["occurred_date"].max() - pts["occurred_date"].min()).days
+        if span_days >= 2 * 365 - 1:
+            result.change, result.change_periods = change.hotspot_change(
+                pts, cells, raster, kde.bin_cells(raster, cells, res), bandwidth_m
+            )
+        else:
+            notes.append(
+                "change map skipped: it compares the last 12 months with the 12 before, and "
+                f"the selection spans {span_days} days"
+            )
+        timings["change"] = time.perf_counter() - t
     if with_near_repeat and "occurred_date" in pts:
         t = time.perf_counter()
         result.near_repeat = near_repeat.by_category(

@@ -66,19 +66,21 @@ class Inputs:
     neighbours: list | None = None  # per cell, positions of its one-ring neighbours
     cache: dict = field(default_factory=dict)
 
-    def smooth(self) -> np.ndarray:
+    def smooth(self, bandwidth_m: float | None = None) -> np.ndarray:
         """Per-period KDE mass per cell (cells x periods + 1; the last column, the period
-        after the data, is zero), computed once."""
-        if "smooth" not in self.cache:
+        after the data, is zero), computed once per bandwidth (default the map's)."""
+        bw = self.bandwidth_m if bandwidth_m is None else bandwidth_m
+        key = ("smooth", bw)
+        if key not in self.cache:
             t = self.y.shape[1]
             m = np.zeros((len(self.y), t + 1))
             pts = self.points
             for p, grp in pts.groupby("period_pos"):
                 if 0 <= p < t:
-                    dens = kde.density(self.raster, grp["lat"], grp["lon"], self.bandwidth_m)
+                    dens = kde.density(self.raster, grp["lat"], grp["lon"], bw)
                     m[:, p] = kde.cell_mass(self.raster, dens, self.mapping, len(self.y))
-            self.cache["smooth"] = m
-        return self.cache["smooth"]
+            self.cache[key] = m
+        return self.cache[key]
 
     def features(self) -> np.ndarray:
         if "features" not in self.cache:
@@ -86,7 +88,12 @@ class Inputs:
             nbs = self.neighbours if self.neighbours is not None else [np.zeros(0, int)] * n
             ext = np.column_stack([self.y, np.zeros(n)])
             adj = lagged.adjacency(nbs, n)
-            self.cache["features"] = lagged.features(ext, self.smooth(), adj)
+            # two rings: the neighbours' neighbours, less the cell itself
+            adj2 = ((adj + adj @ adj) > 0).astype(float)
+            adj2.setdiag(0)
+            adj2.eliminate_zeros()
+            fine = self.smooth(self.bandwidth_m / 2)
+            self.cache["features"] = lagged.features(ext, self.smooth(), adj, fine, adj2)
         return self.cache["features"]
 
     def event_frame(self) -> pd.DataFrame:

@@ -85,9 +85,19 @@ def kde_mix(y, smooth, areas, cutoff) -> tuple[np.ndarray, dict]:
     return w * lt + (1 - w) * rec, {"weight_long_term": w, "tau_periods": tau}
 
 
-def features(y: np.ndarray, smooth: np.ndarray, adj: sparse.csr_matrix) -> np.ndarray:
-    """(cells, periods, k) features for predicting period t from the periods before it."""
+def features(
+    y: np.ndarray,
+    smooth: np.ndarray,
+    adj: sparse.csr_matrix,
+    fine: np.ndarray | None = None,
+    adj2: sparse.csr_matrix | None = None,
+) -> np.ndarray:
+    """(cells, periods, k) features for predicting period t from the periods before it: the
+    cell's mean count over the last 1, 3, 6 and 12 periods and all of them, the long-term and
+    recent KDE masses (`smooth`, and `fine` at a narrower bandwidth), and the one-ring (`adj`)
+    and two-ring (`adj2`) neighbours' sums."""
     y = y.astype(float)
+    fine = smooth if fine is None else fine
     base = [
         window_mean_before(y, 1),
         window_mean_before(y, 3),
@@ -97,7 +107,14 @@ def features(y: np.ndarray, smooth: np.ndarray, adj: sparse.csr_matrix) -> np.nd
         ewma_before(smooth, 3.0),
     ]
     nb = [adj @ f for f in base[:4]]
-    return np.stack(base + nb, axis=2)
+    extra = [
+        window_mean_before(y, 6),
+        mean_before(fine),
+        ewma_before(fine, 3.0),
+        ewma_before(smooth, 1.0),
+        (adj2 if adj2 is not None else adj) @ base[3],
+    ]
+    return np.stack(base + nb + extra, axis=2)
 
 
 def lagged_counts(
