@@ -175,7 +175,31 @@ def split_risk(forecast: dict) -> dict:
     """The high-risk months table, taken out of the forecast section for its own section."""
     tables = [t for t in forecast.get("tables", []) if t["name"] == "forecast_high_risk_months"]
     forecast["tables"] = [t for t in forecast.get("tables", []) if t not in tables]
-    return {"status": forecast.get("status", "not available"), "tables": tables}
+    return {
+        "status": forecast.get("status", "not available"),
+        "tables": tables,
+        "note": (
+            "No forecast was made in this run, so there are no high-risk periods to show."
+            if forecast.get("status") != "computed"
+            else "High-risk months are not shown: the data cannot carry a forecast for the city "
+            "or some divisions (see the forecast notes above and Data fitness)."
+        ),
+    }
+
+
+def series_label(uid: str) -> str:
+    """ "area:Central|category:robbery" -> "Central / robbery"; "city" -> "Citywide"."""
+    if uid == "city":
+        return "Citywide"
+    return " / ".join(p.split(":", 1)[-1] for p in str(uid).split("|"))
+
+
+def failing_view(summary: dict, limit: int = 25) -> dict:
+    """The first `limit` series the data cannot carry, named in words, and how many in all."""
+    failing = list(summary.get("failing", []) or [])
+    rows = [{"series": series_label(f.get("unique_id", "")), "reason": f.get("reason", "")}
+            for f in failing[:limit]]  # fmt: skip
+    return {"rows": rows, "total": len(failing)}
 
 
 def flagged_note(summary: dict) -> str:
@@ -213,6 +237,7 @@ def render(ctx, results: dict, run_json: dict) -> str:
         bullets=summary.bullets,
         sections=sections,
         has_fitness="fitness" in results,
+        failing=failing_view(sections["fitness"]["summary"]),
         flagged=flagged_note(sections["completeness"]["summary"]),
         ingested=results.get("data", {}).get("ingested", []),
         plotly_js=get_plotlyjs(),

@@ -106,14 +106,16 @@ def monthly_figure(monthly: pd.DataFrame, flags: pd.DataFrame, title: str) -> go
         )
     )
     bad = flags[~flags["complete"].astype(bool)] if len(flags) else flags
-    for reason, grp in bad.groupby("reason") if len(bad) else []:
+    marks = (("x", FLAG_COLOUR), ("diamond-open", "#CC79A7"), ("circle-open", "#555555"))
+    for i, (reason, grp) in enumerate(bad.groupby("reason") if len(bad) else []):
+        symbol, colour = marks[i % len(marks)]  # one look per reason, told apart in the legend
         fig.add_trace(
             go.Scatter(
                 x=grp["month"],
                 y=grp["incidents"],
                 mode="markers",
                 name=f"Not used for models: {reason}",
-                marker={"color": FLAG_COLOUR, "symbol": "x", "size": 9},
+                marker={"color": colour, "symbol": symbol, "size": 9, "line": {"width": 2}},
             )
         )
     fig.update_layout(
@@ -438,15 +440,17 @@ def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol:
     fig.update_xaxes(range=[lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d")], tickfont_size=9)
     fig.update_yaxes(rangemode="tozero", tickfont_size=9)
     fig.update_annotations(font_size=11)
+    height = 220 * nrow + 130
     fig.update_layout(
         template="plotly_white",
-        height=220 * nrow + 130,
+        height=height,
         margin={"l": 40, "r": 10, "t": 120, "b": 30},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
-                "yref": "container", "xref": "paper"},
-        title={"text": f"{what}: the last three years and the forecast", "x": 0.01},
+        # title on the first line, the legend on its own line below it, then the panels
+        title={"text": f"{what}: the last three years and the forecast", "x": 0.01,
+               "yref": "container", "y": 1 - 10 / height, "yanchor": "top"},
+        legend={"orientation": "h", "x": 0, "xref": "paper", "yref": "container",
+                "y": 1 - 44 / height, "yanchor": "top"},
     )  # fmt: skip
-    fig.update_layout(legend={"y": 1 - 45 / (220 * nrow + 130), "yanchor": "top"})
     mfig.suptitle(f"{what}: the last three years and the forecast (80% interval)", fontsize=8)
     mfig.tight_layout(h_pad=0.6, w_pad=0.6)
     return fig, mfig
