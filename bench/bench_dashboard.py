@@ -5,8 +5,13 @@
     (the incidents in a DataFrame, `Filters.apply`, then a groupby by month).
 (c) a bounded load test on loopback: `crimecast serve` in its own process, 20 concurrent clients
     for 60 s against the API and the pages: requests served, errors, p50/p95.
+(d) the server as users start it: `crimecast serve` in its own process on 127.0.0.1, its start-up
+    (until /api/health answers), its peak memory (VmHWM from the server process's
+    /proc/<pid>/status) and /api/series p50/p95 over 200 filtered queries over HTTP.
+    Targets on 3.5M incidents: start-up <= 5 s, VmHWM <= 1.5 GB, series p95 <= 100 ms.
 
     .venv/bin/python bench/run.py dashboard --rows 1000000
+    .venv/bin/python bench/bench_dashboard.py --serve-only --store /tmp/big/store  # reuse a store
 """
 
 from __future__ import annotations
@@ -218,17 +223,94 @@ def load_test(store: Path, seconds: int = LOAD_SECONDS, clients: int = CLIENTS) 
     }
 
 
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+def serve_figures(store: Path, samples: int = SAMPLES) -> dict:
+    """Start-up, peak memory and /api/series latency of `crimecast serve` on this store."""
+    import requests
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "crimecast.cli", "serve", "--store", str(store),
+           "--port", str(port)]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if proc.poll() is not None or time.perf_counter() - t0 > 600:
+                raise RuntimeError("the dashboard did not start")
+            try:
+                if requests.get(base + "/api/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.05)
+        startup = time.perf_counter() - t0
+        hwm_start = _status_kb(proc.pid, "VmHWM")
+        s = requests.Session()
+        opts = s.get(base + "/api/options", timeout=30).json()
+        rng = random.Random(11)
+        lat = []
+        for _ in range(samples):
+            q = random_query(rng, opts["premises"], opts["weapons"])
+            t = time.perf_counter()
+            r = s.get(base + "/api/series", params=q, timeout=60)
+            lat.append(time.perf_counter() - t)
+            assert r.status_code == 200, r.text[:300]
+        rows = s.get(base + "/api/health", timeout=30).json()["incidents"]
+        hwm, rss = _status_kb(proc.pid, "VmHWM"), _status_kb(proc.pid, "VmRSS")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return {
+        "rows": rows,
+        "startup_s": round(startup, 2),
+        "vmhwm_after_startup_mb": round(hwm_start / 1024),
+        "vmhwm_mb": round(hwm / 1024),
+        "vmrss_mb": round(rss / 1024),
+        "series_http_p50_ms": pct(lat, 50),
+        "series_http_p95_ms": pct(lat, 95),
+        "targets": {"startup_s": 5, "vmhwm_mb": 1536, "series_p95_ms": 100},
+    }
+
+
 def run(rows: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="crimecast-bench-dash-") as tmp:
         t = time.perf_counter()
         store = build_store(rows, Path(tmp))
         build = time.perf_counter() - t
-        out = {"store_build_s": round(build, 1), "latency": latency(store)}
+        out = {"store_build_s": round(build, 1), "serve": serve_figures(store)}
+        out["latency"] = latency(store)
         out["load"] = load_test(store)
     return out
 
 
-if __name__ == "__main__":
+def main() -> None:
+    import argparse
     import json
 
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="?", type=int, default=100_000, help="simulated incidents")
+    parser.add_argument("--store", type=Path, help="an existing store to measure (not rebuilt)")
+    parser.add_argument(
+        "--serve-only", action="store_true", help="only (d): start-up, VmHWM, series p95"
+    )
+    args = parser.parse_args()
+    if args.store and args.serve_only:
+        out = {"serve": serve_figures(args.store)}
+    elif args.store:
+        out = {"serve": serve_figures(args.store), "latency": latency(args.store)}
+    elif args.serve_only:
+        with tempfile.TemporaryDirectory(prefix="crimecast-bench-dash-") as tmp:
+            out = {"serve": serve_figures(build_store(args.rows, Path(tmp)))}
+    else:
+        out = run(args.rows)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

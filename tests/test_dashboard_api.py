@@ -474,3 +474,25 @@ def test_series_png_draws_the_line_with_readable_ticks():
     assert not any(p == png.BLUE for p in empty.getdata())
     one = Image.open(io.BytesIO(png.series_png(df.iloc[:1], "D", False))).convert("RGB")
     assert any(p == png.BLUE for p in one.getdata())
+
+
+def test_snapshot_is_compact_and_the_same_from_the_mirror_or_the_database(app, sim_store, tmp_path):
+    """The dashboard's copy keeps text as ENUMs (not strings per row), and a store whose Parquet
+    mirror is missing is read from its database with the same answers."""
+    import shutil
+
+    from crimecast.dashboard.queries import Cube
+
+    types = dict(app.cube.query("SELECT column_name, column_type FROM (DESCRIBE inc)").values)
+    assert all(types[c].startswith("ENUM") for c in ("crime_desc", "premise_desc", "victim_sex"))
+    assert types["lat"] == "FLOAT" and types["area_id"] == "TINYINT"
+    copy = tmp_path / "store"
+    shutil.copytree(sim_store, copy)
+    shutil.rmtree(copy / "parquet")
+    from_db = Cube(copy)
+    f = Filters.build(areas=["Newton"], categories=["burglary"], date_from="2020-01-01")
+    assert from_db.series(f, "W").equals(app.cube.series(f, "W"))
+    assert from_db.top(f, "premise").equals(app.cube.top(f, "premise"))
+    assert from_db.options == app.cube.options
+    app.cube.warmed.join(30)
+    assert not app.cube.warmed.is_alive()

@@ -1,11 +1,14 @@
-"""The dashboard's data: the store's incidents copied once into an in-memory DuckDB table.
+"""The dashboard's data: a compact, typed in-memory copy of the columns it uses.
 
-At startup the columns the dashboard filters on or shows are copied from the store (opened
-read-only and let go at once, so `crimecast run` can keep writing to it) into an in-memory table
-sorted by date, and the views of the unfiltered city are computed once. Every interaction is then a
-parameterised query over that table (the WHERE clause comes from `Filters.to_sql()`; values never
-reach SQL as text) plus a small LRU cache of recent answers. bench/bench_dashboard.py measures
-this against the pandas way.
+At startup the columns the dashboard filters on or shows are read, DuckDB to DuckDB with no pandas
+frame in between, from the store's Parquet mirror (or, if the mirror is not current, from the
+store's database attached read-only and detached at once, so `crimecast run` can keep writing)
+into an in-memory table sorted by date. Text columns become ENUMs (one byte per incident for a few
+hundred values), coordinates 4-byte floats, so 3.5 million incidents take a few hundred MB, not
+GB. The views of the unfiltered city are computed once. Every interaction is then a parameterised
+query over that table (the WHERE clause comes from `Filters.to_sql()`; values never reach SQL as
+text) plus a small LRU cache of recent answers. bench/bench_dashboard.py measures start-up, peak
+memory and latency.
 """
 
 from __future__ import annotations
@@ -25,24 +28,54 @@ from crimecast.store import DB_NAME, Store
 FREQS = {"D": "day", "W": "week", "MS": "month"}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP_COLUMNS = {"crime": "crime_desc", "premise": "premise_desc", "weapon": "weapon_desc"}
-COLUMNS = (
-    "occurred_date",
-    "hour",
-    "area_id",
-    "area_name",
-    "crime_code",
-    "crime_desc",
-    "crime_category",
-    "crime_class",
-    "victim_age",
-    "victim_sex",
-    "victim_descent",
-    "premise_desc",
-    "weapon_desc",
-    "lat",
-    "lon",
-    "simulated",
-)
+# the columns copied, as the SQL that types them; ENUM columns are filled in at load time
+COLUMNS = {
+    "occurred_date": "occurred_date::DATE",
+    "hour": "hour::TINYINT",
+    "area_id": "area_id::TINYINT",
+    "crime_code": "crime_code::SMALLINT",
+    "crime_desc": None,
+    "crime_category": None,
+    "crime_class": None,
+    "victim_age": "victim_age::TINYINT",
+    "victim_sex": None,
+    "victim_descent": None,
+    "premise_desc": None,
+    "weapon_desc": None,
+    "lat": "lat::FLOAT",
+    "lon": "lon::FLOAT",
+    "simulated": "simulated::BOOLEAN",
+}
+ENUMS = [c for c, sql in COLUMNS.items() if sql is None]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _load(con: duckdb.DuckDBPyConnection, source: str, ordered: bool) -> dict[str, list[str]]:
+    """Copy the dashboard's columns from `source` (a table expression) into the table `inc`;
+    returns each text column's values, most frequent first. `ordered`: the source already comes
+    in date order (the mirror's year partitions, read in year order), so it is not sorted again."""
+    values = {}
+    for i, col in enumerate(ENUMS):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _v AS SELECT {col}::VARCHAR AS v, count(*) AS n "
+            f"FROM {source} WHERE {col} IS NOT NULL GROUP BY 1"
+        )
+        values[col] = [r[0] for r in con.execute("SELECT v FROM _v ORDER BY n DESC, v").fetchall()]
+        con.execute(f"DROP TYPE IF EXISTS e{i}")
+        con.execute(f"CREATE TYPE e{i} AS ENUM (SELECT v FROM _v ORDER BY v)")
+    con.execute("DROP TABLE IF EXISTS _v")
+    cols = ", ".join(
+        f"{sql} AS {c}" if sql else f"{c}::e{ENUMS.index(c)} AS {c}" for c, sql in COLUMNS.items()
+    )
+    # weekday 0 = Monday, as in WEEKDAYS
+    con.execute(
+        f"CREATE TABLE inc AS SELECT {cols}, (isodow(occurred_date) - 1)::TINYINT AS weekday "
+        f"FROM {source}" + ("" if ordered else " ORDER BY occurred_date")
+    )
+    return values
 
 
 def _age_band_case() -> str:
@@ -66,24 +99,33 @@ class Cube:
         with Store(self.store, read_only=True) as st:
             self.info = st.info()
             self.completeness = st.completeness()
-            frame = st.query(f"SELECT {', '.join(COLUMNS)} FROM incidents ORDER BY occurred_date")
+            mirror = st.parquet_dir if st.mirror_is_current() else None
+            # year=YYYY partitions sort in date order
+            files = sorted(mirror.glob("year=*/*.parquet")) if mirror and mirror.exists() else []
         self._con = duckdb.connect()
         self._con.execute("SET threads = 2")
-        self._con.register("_frame", frame)
-        # weekday 0 = Monday, as in WEEKDAYS
-        self._con.execute(
-            "CREATE TABLE inc AS SELECT *, (isodow(occurred_date) - 1)::TINYINT AS weekday "
-            "FROM _frame"
-        )
-        self._con.unregister("_frame")
-        del frame
+        if files:
+            # file names come from the store's own directory listing, quoted as SQL text
+            listed = "[" + ", ".join(_sql_text(str(f)) for f in files) + "]"
+            values = _load(self._con, f"read_parquet({listed}, hive_partitioning = true)", True)
+        else:  # no mirror yet (or an empty store): the database itself, attached read-only
+            self._con.execute(f"ATTACH {_sql_text(str(self.store / DB_NAME))} AS st (READ_ONLY)")
+            try:
+                values = _load(self._con, "st.incidents", False)
+            finally:
+                self._con.execute("DETACH st")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
-        self.options = self._options()
+        self.options = self._options(values)
         self.rows = self.info["incidents"]
-        # the landing view (no filters) computed once
+        # the landing view (no filters) is computed once, off the start-up path: the server
+        # answers at once, and a request that comes first computes (and caches) what it needs
+        self.warmed = threading.Thread(target=self._warm, name="cube-warm-up", daemon=True)
+        self.warmed.start()
+
+    def _warm(self) -> None:
         for freq in FREQS:
             self.series(Filters(), freq)
         self.by_area(Filters())
@@ -114,26 +156,20 @@ class Cube:
                 self._cache.popitem(last=False)
         return value.copy()
 
-    def _options(self) -> dict:
-        def distinct(col: str, by_count: bool = True) -> list[str]:
-            order = "count(*) DESC" if by_count else col
-            df = self.query(
-                f"SELECT {col} AS v FROM inc WHERE {col} IS NOT NULL GROUP BY {col} ORDER BY {order}"
-            )
-            return [str(v) for v in df["v"]]
-
+    def _options(self, values: dict[str, list[str]]) -> dict:
         dmin, dmax = self.info["date_min"], self.info["date_max"]
         present = set(
             self.query("SELECT DISTINCT area_id FROM inc WHERE area_id IS NOT NULL")["area_id"]
         )
+        categories = set(values["crime_category"])
         return {
             "areas": [{"id": a, "name": n} for a, n in schema.AREAS.items() if a in present],
-            "categories": [c for c in schema.CATEGORIES if c in set(distinct("crime_category"))],
+            "categories": [c for c in schema.CATEGORIES if c in categories],
             "victim_sex": ["Female", "Male", "Unknown"],
             "age_bands": list(AGE_BANDS),
-            "victim_descent": distinct("victim_descent"),
-            "premises": distinct("premise_desc"),
-            "weapons": distinct("weapon_desc"),
+            "victim_descent": values["victim_descent"],
+            "premises": values["premise_desc"],
+            "weapons": values["weapon_desc"],
             "date_min": dmin,
             "date_max": dmax,
         }
@@ -212,7 +248,7 @@ class Cube:
         def compute():
             where, params = f.to_sql()
             df = self.query(
-                f"SELECT {col} AS {by}, count(*) AS incidents FROM inc "
+                f"SELECT {col}::VARCHAR AS {by}, count(*) AS incidents FROM inc "
                 f"WHERE {where} AND {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
                 [*params, int(n)],
             )
