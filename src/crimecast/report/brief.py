@@ -149,7 +149,7 @@ def write_brief(ctx, results: dict, run_json: dict) -> Path:
         fig = Figure(figsize=PAGE)
         top = _header(fig, title, sub, simulated)
         top = _summary(fig, summary.bullets, top)
-        city_h = 0.2
+        city_h = 0.18
         _image(fig, (0.05, top - city_h, 0.9, city_h), out / "figures" / "forecast_city.png",
                "No citywide forecast in this run.")  # fmt: skip
         top -= city_h + 0.005

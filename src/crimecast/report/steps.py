@@ -493,7 +493,10 @@ def forecast_extras(ctx: Context, chosen, train, excluded, best, fc) -> tuple[li
         png = ctx.png(f"forecast_{fid}", mfig)
         if fid == "divisions":  # the printed brief's wider, denser version
             _, bfig = small_multiples(chosen, train, excluded, best, prefix, what, 4, (11, 1.25))
-            ctx.png("forecast_divisions_brief", bfig)
+            rel = "figures/forecast_divisions_brief.png"
+            bfig.savefig(ctx.out / rel, dpi=220, bbox_inches="tight")  # sharp when printed
+            plt.close(bfig)
+            ctx.files.append(rel)
         figs.append(
             figure(
                 f"{what}: forecast for the next {chosen.groupby('unique_id').size().max()} months",
