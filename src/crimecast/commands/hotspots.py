@@ -92,6 +92,8 @@ def write_outputs(result: spatial.SpatialAnalysis, out: Path, basemap: bool = Fa
         csv("forecast_summary.csv", result.backtest_summary)
         if result.forecast_fits is not None:
             csv("forecast_fits.csv", result.forecast_fits)
+        if result.category_forecasts is not None:
+            csv("forecast_by_category.csv", result.category_forecasts)
         if result.flag_changes is not None:
             csv("forecast_vs_long_term.csv", result.flag_changes)
         fc = result.forecast.merge(result.cells[["h3", "lat", "lon"]], on="h3")

@@ -28,6 +28,7 @@ import pandas as pd
 from crimecast.errors import ConfigError
 from crimecast.spatial import (
     boundaries,
+    by_category,
     change,
     emerging,
     forecast,
@@ -64,6 +65,7 @@ class SpatialAnalysis:
     change: pd.DataFrame | None = None  # per cell: density before/after, rose/fell/steady
     change_periods: dict = field(default_factory=dict)
     dual_rate: pd.DataFrame | None = None  # per cell: incidents per 1,000 residents
+    category_forecasts: pd.DataFrame | None = None  # next period per crime category + score
     near_repeat_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -284,6 +286,10 @@ def analyse(
             result.best_method = forecast.best_method(result.backtest_summary)
             result.forecast = forecast.forecast_next(inputs, cells, methods)
             result.flag_changes = forecast.flag_differences(result.forecast)
+            if "crime_category" in pts and pts["crime_category"].nunique() > 1:
+                result.category_forecasts = by_category.category_forecasts(
+                    pts, cells, inputs, period, through, backtest_periods
+                )
             notes.extend(_forecast_notes(result))
         else:
             notes.append(
