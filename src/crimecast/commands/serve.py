@@ -64,16 +64,22 @@ def serve(
     require("waitress", "dashboard")
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535, e.g. 8050")
-    import waitress
+    from concurrent.futures import ThreadPoolExecutor
 
     from crimecast.auth import guard, is_loopback
-    from crimecast.dashboard.app import create_app
+    from crimecast.dashboard.queries import Cube
 
     # beyond localhost a token is required (CRIMECAST_DASHBOARD_TOKEN); checked before loading
     auth = guard(host)
     outlines, outlines_from = map_outlines(store, boundaries)
-    with console.status("loading the store into memory..."):
-        app = create_app(store, out=out, boundaries=outlines, auth=auth)
+    with console.status("loading the store into memory..."), ThreadPoolExecutor(1) as pool:
+        # DuckDB copies the store in its own threads while Python imports the web stack here
+        loading = pool.submit(Cube, store)
+        import waitress
+
+        from crimecast.dashboard.app import create_app
+
+        app = create_app(store, out=out, boundaries=outlines, auth=auth, cube=loading.result())
     try:
         server = waitress.create_server(
             app.server, host=host, port=port, threads=THREADS, ident="crimecast"

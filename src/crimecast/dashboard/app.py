@@ -231,9 +231,12 @@ def create_app(
     out: str | Path | None = None,
     boundaries: str | Path | None = None,
     auth: Callable[[flask.Request], flask.Response | None] | None = None,
+    cube: Cube | None = None,
 ) -> dash.Dash:
-    """The dashboard over a store (read-only snapshot) and, if given, a run's output directory."""
-    cube = Cube(store)
+    """The dashboard over a store (read-only snapshot) and, if given, a run's output directory.
+    `cube`: the store's snapshot when already loaded (crimecast serve loads it while this module
+    is imported)."""
+    cube = cube if cube is not None else Cube(store)
     divisions = None
     if boundaries:
         from crimecast.spatial.boundaries import read_divisions
