@@ -1,4 +1,5 @@
-"""Figures and exports of the dashboard: frames in, Plotly figures / bytes / GeoJSON out.
+"""Figures and exports of the dashboard: frames in, Plotly figures / GeoJSON out (the PNG
+download is drawn in png.py).
 
 Time series draw the months kept out of model training (reporting lag, the NIBRS break) as a
 separate grey dotted line. The two maps are in maps.py.
