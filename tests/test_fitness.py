@@ -231,3 +231,8 @@ def test_run_on_patchy_real_files_states_nothing_they_cannot_carry(
     rising = trends[trends["direction"] == "rising"]
     assert (rising["change_per_year"] > 0).all()
     assert "The strongest rising trend" not in text and "Seasonality —" not in text
+    # the header and the CompStat tables use the same complete month
+    assert "complete through 2021-07" in text and "complete through 2023-11" not in text
+    comp = pd.read_csv(out / "tables" / "compstat_division.csv")
+    assert "West LA" in set(comp["division"])
+    assert "new" not in set(comp.iloc[0].astype(str))  # citywide: never "new" against no data

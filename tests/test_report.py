@@ -312,6 +312,24 @@ def test_compstat_periods_and_changes_against_zero():
     assert t.loc["Central", "d28_pct_change"] == 500.0 and t.loc["Central", "d28_significant"]
     assert t.loc["Rampart", "d28_pct_change"] == "new"
     cat = compstat.compstat(inc, as_of, "category").set_index("crime_category")
-    assert cat.loc["arson", "m12_change"] == 4 and cat.loc["arson", "m12_pct_change"] == "new"
+    assert cat.loc["arson", "d28_change"] == 4 and cat.loc["arson", "d28_pct_change"] == "new"
+    # the data begin in March 2024: the 12 months before April 2024 are not in them
+    assert pd.isna(cat.loc["arson", "m12_change"]) and pd.isna(cat.loc["arson", "m12_pct_change"])
     assert compstat.pct_text(0, 0) is None
     assert compstat.as_of_date("2024-02") == pd.Timestamp("2024-02-29")
+
+
+def test_compstat_compares_nothing_before_the_data_begin():
+    from crimecast.eda import compstat as cs
+
+    days = pd.date_range("2023-04-01", "2024-05-31", freq="D")
+    incidents = pd.DataFrame(
+        {"occurred_date": days.date, "area_id": 1, "crime_category": "burglary"}
+    )
+    table = cs.compstat(incidents, pd.Timestamp("2024-05-31"), "division")
+    city = table.iloc[0]
+    # the data start 2023-04: the last 28 days' year-earlier window lies inside them, the
+    # last 12 months' does not
+    assert city["d28_current"] == 28 and city["d28_year_before"] == 28
+    assert pd.isna(city["m12_year_before"]) and pd.isna(city["m12_pct_change"])
+    assert not bool(city["m12_significant"])

@@ -95,7 +95,8 @@ def compstat(incidents: pd.DataFrame, as_of, by: str = "division") -> pd.DataFra
     P_pct_change ("new" against zero) and P_significant (BH q < 0.05 over the groups).
 
     `incidents` needs occurred_date and area_id (or area_name) / crime_category; `as_of` is the
-    last complete date of the data. Incidents after `as_of` are not counted."""
+    last complete date of the data. Incidents after `as_of` are not counted. A period whose
+    year-earlier window starts before the data do has no comparison (blank, not "new")."""
     as_of = pd.Timestamp(as_of).normalize()
     days = pd.to_datetime(incidents["occurred_date"].astype("datetime64[ns]")).dt.normalize()
     group = _groups(incidents, by)
@@ -109,6 +110,15 @@ def compstat(incidents: pd.DataFrame, as_of, by: str = "division") -> pd.DataFra
         prev = group[prev_mask.to_numpy()].value_counts()
         current = [int(cur_mask.sum()), *(int(cur.get(g, 0)) for g in names)]
         before = [int(prev_mask.sum()), *(int(prev.get(g, 0)) for g in names)]
+        if len(days) and p.prev_start < days.min() - pd.Timedelta(days=7):
+            # the data do not reach back to the year-earlier period (a week's grace for sparse
+            # data whose first incident falls a few days in): no comparison, not "new"
+            out[f"{p.key}_current"] = current
+            out[f"{p.key}_year_before"] = pd.Series([None] * len(current), dtype="Int64")
+            out[f"{p.key}_change"] = pd.Series([None] * len(current), dtype="Int64")
+            out[f"{p.key}_pct_change"] = pd.Series([None] * len(current), dtype=object)
+            out[f"{p.key}_significant"] = False
+            continue
         ratio = p.days / p.prev_days
         tests = [count_change_test(b, a, ratio) for b, a in zip(before, current, strict=True)]
         pvals = np.array([t["p_value"] for t in tests], dtype=float)

@@ -139,10 +139,12 @@ def write_brief(ctx, results: dict, run_json: dict) -> Path:
     summary = summary_mod.executive_summary(ctx.info, ctx.completeness, results)
     simulated = bool(run_json.get("simulated"))
     title = "Los Angeles reported crime: brief"
+    fit = results.get("fitness", {}).get("summary", {})
+    through = fit.get("complete_through", ctx.info.get("complete_through"))
     sub = (
         f"{run_json.get('data_label', '')} · incidents {ctx.info.get('date_min')} to "
         f"{ctx.info.get('date_max')} · complete through "
-        f"{ctx.info.get('complete_through') or 'no month'} · {dt.date.today():%d %b %Y}"
+        f"{through or 'no month'} · {dt.date.today():%d %b %Y}"
     )
     tmp = out / ".report-brief.pdf.tmp"
     with PdfPages(tmp, metadata={"Title": title, "Creator": "crimecast"}) as pdf:

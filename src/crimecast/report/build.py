@@ -234,6 +234,9 @@ def render(ctx, results: dict, run_json: dict) -> str:
         simulated=run_json["simulated"],
         run=run_json,
         info=ctx.info,
+        complete_through=results.get("fitness", {})
+        .get("summary", {})
+        .get("complete_through", ctx.info.get("complete_through")),
         bullets=summary.bullets,
         sections=sections,
         has_fitness="fitness" in results,

@@ -16,7 +16,9 @@ HEADS = {"current": "now", "year_before": "a year before", "change": "change",
 
 def step_compstat(ctx: Context, results: dict) -> dict:
     """Division and crime-type CompStat tables, or "not available" with the reason."""
-    as_of = cs.as_of_date(ctx.info.get("complete_through"))
+    # the fitness step's month: a month that only a narrow report window fills is not complete
+    fit = results.get("fitness", {}).get("summary", {})
+    as_of = cs.as_of_date(fit.get("complete_through", ctx.info.get("complete_through")))
     if as_of is None:
         return {
             "status": "not available",
