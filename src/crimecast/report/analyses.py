@@ -317,6 +317,12 @@ def hotspot_bullets(gi: pd.DataFrame, divisions, summary: dict, bt: pd.DataFrame
     return out
 
 
+def forecast_methods(demo: bool) -> tuple[str, ...]:
+    from crimecast.spatial import forecast as spatial_forecast
+
+    return spatial_forecast.QUICK_METHODS if demo else spatial_forecast.METHODS
+
+
 def step_hotspots(ctx: Context, results: dict) -> dict:
     spatial = part("spatial", "analyse")
     maps = part("spatial.maps", "gi_map", "gi_layers", "static_map")
@@ -339,6 +345,8 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
             seed=ctx.options["seed"],
             bandwidth_m=config.get_float("kde_bandwidth"),
             through=pd.Timestamp(through) + pd.offsets.MonthEnd(0) if through else None,
+            # the demo keeps to the methods that fit in seconds, so it runs in under a minute
+            methods=forecast_methods(ctx.options.get("demo", False)),
         )
     except CrimecastError as exc:  # e.g. no geocoded incident: say why, do not fail the run
         return {**not_available("spatial", "Hotspot analysis"), "note": exc.message}

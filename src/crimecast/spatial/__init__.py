@@ -288,7 +288,7 @@ def analyse(
             result.flag_changes = forecast.flag_differences(result.forecast)
             if "crime_category" in pts and pts["crime_category"].nunique() > 1:
                 result.category_forecasts = by_category.category_forecasts(
-                    pts, cells, inputs, period, through, backtest_periods
+                    pts, cells, inputs, period, through, backtest_periods, methods=methods
                 )
             notes.extend(_forecast_notes(result))
         else:

@@ -41,6 +41,8 @@ METHODS = (
     "kde_mix",
     "lagged_counts",
 )
+# The methods that fit in seconds (no EM, no boosting): the demo's set.
+QUICK_METHODS = ("naive", "long_term", "kde_decay", "self_exciting")
 NEEDS_POINTS = ("kde_decay", "etas", "kde_mix", "lagged_counts")
 BACKTEST_PERIODS = 12
 ETAS_FIT_PERIODS = 12
