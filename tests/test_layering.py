@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "spatial": 5,
     "forecast": 5,
     "profiles": 5,
+    "fitness": 5,
     "report": 6,
     "dashboard": 6,
     "pipeline": 7,
