@@ -380,10 +380,11 @@ def verdict(row) -> str:
 
 
 def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol: int = 3,
-                    size: tuple[float, float] = (10, 1.7)):  # fmt: skip
+                    size: tuple[float, float] = (10, 1.7), interactive: bool = True):  # fmt: skip
     """One small panel per series of a level (divisions or crime types): history, forecast and
     80% interval, titled with the series, its chosen model and the backtest verdict in words.
-    Returns (Plotly figure, Matplotlib figure), or (None, None) without any such series."""
+    Returns (Plotly figure, Matplotlib figure), or (None, None) without any such series; with
+    `interactive=False` only the Matplotlib figure is drawn (the Plotly one is None)."""
     from plotly.subplots import make_subplots
 
     ids = sorted(u for u in chosen["unique_id"].unique() if u.startswith(prefix) and "|" not in u)
@@ -400,7 +401,7 @@ def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol:
     fig = make_subplots(
         rows=nrow, cols=ncol, subplot_titles=titles, vertical_spacing=0.4 / nrow,
         horizontal_spacing=0.06,
-    )  # fmt: skip
+    ) if interactive else None  # fmt: skip
     mfig, axes = plt.subplots(nrow, ncol, figsize=(size[0], size[1] * nrow), squeeze=False)
     start = chosen["ds"].min() - pd.DateOffset(months=36)
     for i, u in enumerate(ids):
@@ -422,7 +423,7 @@ def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol:
             go.Scatter(x=ds, y=f["yhat"], line={"color": OKABE_ITO[1], "dash": "dash",
                        "width": 1.4}, name="Forecast (chosen model)", legendgroup="f",
                        showlegend=show),
-        ):  # fmt: skip
+        ) if fig is not None else ():  # fmt: skip
             fig.add_trace(trace, row=r + 1, col=c + 1)
         ax = axes[r][c]
         ax.plot(h["ds"], h["y"], color=OKABE_ITO[0], lw=0.9)
@@ -436,6 +437,10 @@ def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol:
         ax.grid(alpha=0.3, lw=0.4)
     for j in range(len(ids), nrow * ncol):
         axes[j // ncol][j % ncol].axis("off")
+    mfig.suptitle(f"{what}: the last three years and the forecast (80% interval)", fontsize=8)
+    mfig.tight_layout(h_pad=0.6, w_pad=0.6)
+    if fig is None:
+        return None, mfig
     lo, hi = start - pd.Timedelta(days=15), chosen["ds"].max() + pd.Timedelta(days=15)
     fig.update_xaxes(range=[lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d")], tickfont_size=9)
     fig.update_yaxes(rangemode="tozero", tickfont_size=9)
@@ -451,8 +456,6 @@ def small_multiples(chosen, train, excluded, best, prefix: str, what: str, ncol:
         legend={"orientation": "h", "x": 0, "xref": "paper", "yref": "container",
                 "y": 1 - 44 / height, "yanchor": "top"},
     )  # fmt: skip
-    mfig.suptitle(f"{what}: the last three years and the forecast (80% interval)", fontsize=8)
-    mfig.tight_layout(h_pad=0.6, w_pad=0.6)
     return fig, mfig
 
 
@@ -492,7 +495,9 @@ def forecast_extras(ctx: Context, chosen, train, excluded, best, fc) -> tuple[li
             continue
         png = ctx.png(f"forecast_{fid}", mfig)
         if fid == "divisions":  # the printed brief's wider, denser version
-            _, bfig = small_multiples(chosen, train, excluded, best, prefix, what, 4, (11, 1.25))
+            _, bfig = small_multiples(
+                chosen, train, excluded, best, prefix, what, 4, (11, 1.25), interactive=False
+            )
             rel = "figures/forecast_divisions_brief.png"
             bfig.savefig(ctx.out / rel, dpi=220, bbox_inches="tight")  # sharp when printed
             plt.close(bfig)
