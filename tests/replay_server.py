@@ -9,7 +9,12 @@ timeout, an HTML page instead of JSON, and dying for good after a number of page
 
 The records are built from real LAPD rows (`api_rows_from_export`): a CSV export converted to the
 API's JSON shape (snake_case names, ISO dates, nulls left out, plus `:id`, `:created_at`,
-`:updated_at`).
+`:updated_at`), or are NIBRS offenses in the NIBRS dataset's field names (`nibrs_offense_rows`:
+cases of one to several offenses, `uniquenibrno` = case number + NIBRS code + sequence).
+
+It also answers the metadata endpoint (`/api/views/<id>.json`: `id`, `name`, `rowsUpdatedAt`,
+from `Portal.meta` or the newest `:updated_at`), and answers 403 for every request about a
+dataset in `Portal.retired`, as the portal does for a retired dataset.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ import pandas as pd
 
 _DATE_COLS = ("date_rptd", "date_occ")
 _WHERE = re.compile(r"^\s*:updated_at\s*>\s*'([^']+)'\s*$")
+_WHERE_RPTD = re.compile(r"^\s*date_rptd\s*>=\s*'([^']+)'\s*$")
 _RESOURCE = re.compile(r"^/resource/([a-z0-9]{4}-[a-z0-9]{4})\.json$")
+_VIEWS = re.compile(r"^/api/views/([a-z0-9]{4}-[a-z0-9]{4})\.json$")
+_FORBIDDEN = {
+    "code": "permission_denied",
+    "error": True,
+    "message": "You must be logged in to access this dataset",
+}
 
 
 def snake(name: str) -> str:
@@ -81,6 +93,84 @@ def api_rows_from_export(
     return rows
 
 
+# (nibr_code, description, crime_against, group) of a few common NIBRS offenses
+_NIBRS_OFFENSES = (
+    ("23H", "All Other Larceny", "Property", "A"),
+    ("13A", "Aggravated Assault", "Person", "A"),
+    ("13B", "Simple Assault", "Person", "A"),
+    ("290", "Destruction/Damage/Vandalism of Property", "Property", "A"),
+    ("240", "Motor Vehicle Theft", "Property", "A"),
+    ("220", "Burglary/Breaking & Entering", "Property", "A"),
+    ("120", "Robbery", "Property", "A"),
+    ("35A", "Drug/Narcotic Violations", "Society", "A"),
+)
+
+
+def nibrs_offense_rows(
+    cases: int, start: int = 0, updated: dt.datetime | None = None, first_day: str = "2024-03-07"
+) -> list[dict]:
+    """NIBRS offense records as the SODA API returns them for k7nn-b2ep: `cases` cases from case
+    number 240100000 + `start`, each with 1-3 offenses (case i has 1 + i % 3), reported one per
+    case and day from `first_day`."""
+    updated = updated or dt.datetime(2026, 9, 1, 8, 0, 0)
+    day0 = dt.date.fromisoformat(first_day)
+    rows = []
+    for i in range(start, start + cases):
+        caseno = str(240100000 + i)
+        n = 1 + i % 3
+        rptd = day0 + dt.timedelta(days=i)
+        occ = rptd - dt.timedelta(days=i % 4)
+        area = 1 + i % 21
+        for seq in range(1, n + 1):
+            code, desc, against, group = _NIBRS_OFFENSES[(i + seq) % len(_NIBRS_OFFENSES)]
+            rec = {
+                "caseno": caseno,
+                "uniquenibrno": f"{caseno}{code}{seq:02d}",
+                "date_rptd": f"{rptd.isoformat()}T00:00:00.000",
+                "date_occ": f"{occ.isoformat()}T00:00:00.000",
+                "time_occ": f"{(i * 37) % 24:02d}{(i * 13) % 60:02d}",
+                "area": f"{area:02d}",
+                "area_name": AREA_NAMES[area],
+                "rpt_dist_no": f"{area:02d}{(i % 9) + 1:02d}",
+                "totaloffensecount": str(n),
+                "group": group,
+                "nibr_code": code,
+                "nibr_description": desc,
+                "crime_against": against,
+                "premis_cd": "101",
+                "premis_desc": "STREET",
+                "status": "IC",
+                "status_desc": "Invest Cont",
+                "totalvictimcount": "1",
+                "victim_shot": "N",
+                "domestic_violence_crime": "N",
+                "hate_crime": "N",
+                "gang_related_crime": "N",
+                "transit_related_crime": "N",
+                "homeless_victim_crime": "N",
+                "homeless_suspect_crime": "N",
+                "homeless_arrestee_crime": "N",
+                "hndrdth_loc_chk": f"{(i % 90 + 1) * 100} S MAIN ST",
+                "hndrdth_lat": f"{34.0 + (i % 50) / 1000:.4f}",
+                "hndrdth_lon": f"{-118.3 + (i % 70) / 1000:.4f}",
+            }
+            if code == "13A":
+                rec |= {"weapon_used_cd": "400", "weapon_desc": "STRONG-ARM"}
+            rec[":id"] = row_id(rec["uniquenibrno"])
+            rec[":created_at"] = stamp(updated - dt.timedelta(days=30))
+            rec[":updated_at"] = stamp(updated)
+            rows.append(rec)
+    return rows
+
+
+AREA_NAMES = {
+    1: "Central", 2: "Rampart", 3: "Southwest", 4: "Hollenbeck", 5: "Harbor", 6: "Hollywood",
+    7: "Wilshire", 8: "West LA", 9: "Van Nuys", 10: "West Valley", 11: "Northeast", 12: "77th Street",
+    13: "Newton", 14: "Pacific", 15: "N Hollywood", 16: "Foothill", 17: "Devonshire",
+    18: "Southeast", 19: "Mission", 20: "Olympic", 21: "Topanga",
+}  # fmt: skip
+
+
 @dataclass
 class Seen:
     """One request as the server saw it."""
@@ -96,6 +186,10 @@ class Seen:
         return "$offset" in self.params or "$limit" in self.params
 
     @property
+    def is_metadata(self) -> bool:
+        return self.path.startswith("/api/views/")
+
+    @property
     def offset(self) -> int:
         return int(self.params.get("$offset", 0))
 
@@ -103,7 +197,7 @@ class Seen:
 @dataclass
 class Fault:
     """Misbehaviour for the next matching request: 429, 500, drop-headers, drop-body,
-    cut-json, slow, html. `on`: 'page', 'count' or 'any'. `retry_after`: the header value for 429."""
+    cut-json, slow, html. `on`: 'page', 'count', 'metadata' or 'any'. `retry_after`: the header value for 429."""
 
     kind: str
     on: str = "page"
@@ -115,6 +209,8 @@ class Portal:
     """Datasets (Socrata id -> records), scripted faults, and the log of requests."""
 
     datasets: dict[str, list[dict]] = field(default_factory=dict)
+    meta: dict[str, dict] = field(default_factory=dict)  # metadata fields per dataset id
+    retired: set[str] = field(default_factory=set)  # dataset ids that answer 403
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     die_after_pages: int | None = None  # stop serving for good after this many pages
@@ -144,18 +240,39 @@ class Portal:
                 table[r[":id"]] = r
             self.datasets[dataset_id] = list(table.values())
 
+    def metadata(self, dataset_id: str) -> tuple[int, object]:
+        """(status, JSON body) for /api/views/<id>.json."""
+        if dataset_id in self.retired:
+            return 403, _FORBIDDEN
+        if dataset_id not in self.datasets and dataset_id not in self.meta:
+            return 404, {"error": True, "message": f"Not found: dataset {dataset_id}"}
+        rows = self.datasets.get(dataset_id, [])
+        newest = max((r[":updated_at"] for r in rows), default=None)
+        out: dict = {"id": dataset_id, "name": f"Dataset {dataset_id}", "viewType": "tabular"}
+        if newest:
+            ts = dt.datetime.strptime(newest[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+            out["rowsUpdatedAt"] = int(ts.timestamp())
+        out |= self.meta.get(dataset_id, {})
+        return 200, out
+
     def answer(self, dataset_id: str, params: dict[str, str]) -> tuple[int, object]:
         """(status, JSON body) for a SODA query, like the portal would."""
+        if dataset_id in self.retired:
+            return 403, _FORBIDDEN
         if dataset_id not in self.datasets:
             return 404, {"error": True, "message": f"Not found: dataset {dataset_id}"}
         rows = list(self.datasets[dataset_id])
         where = params.get("$where")
         if where:
-            m = _WHERE.match(where)
-            if not m:
+            m, m_rptd = _WHERE.match(where), _WHERE_RPTD.match(where)
+            if m:
+                since = m.group(1)
+                rows = [r for r in rows if r[":updated_at"] > since]  # same format: text order
+            elif m_rptd:
+                first = m_rptd.group(1)
+                rows = [r for r in rows if r.get("date_rptd", "") >= first]
+            else:
                 return 400, {"error": True, "message": f"unsupported $where: {where}"}
-            since = m.group(1)
-            rows = [r for r in rows if r[":updated_at"] > since]  # same format: text order
         select = params.get("$select", "*")
         if select.replace(" ", "").lower() == "count(*)":
             return 200, [{"count": str(len(rows))}]
@@ -200,6 +317,17 @@ class _Handler(BaseHTTPRequestHandler):
         seen = Seen(url.path, params, dict(self.headers.items()), time.monotonic())
         with portal.lock:
             portal.seen.append(seen)
+        views = _VIEWS.match(url.path)
+        if views:
+            fault = portal.take_fault("metadata")
+            if fault:
+                seen.outcome = fault.kind
+                if self._misbehave(fault):
+                    return
+            status, data = portal.metadata(views.group(1))
+            seen.outcome = "ok" if status == 200 else str(status)
+            self._send(status, json.dumps(data).encode(), "application/json;charset=utf-8")
+            return
         m = _RESOURCE.match(url.path)
         if not m:
             seen.outcome = "404"
@@ -212,6 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self._misbehave(fault):
                 return
         status, data = portal.answer(m.group(1), params)
+        if status != 200:
+            seen.outcome = str(status)
         body = json.dumps(data).encode()
         if kind == "page" and status == 200:
             with portal.lock:

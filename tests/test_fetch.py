@@ -102,12 +102,26 @@ def store_counts(path: Path) -> tuple[int, int]:
 
 
 # --- the source registry ------------------------------------------------------------------------
-def test_registry_has_both_lapd_datasets_and_rejects_unknown_names():
-    assert {(s.name, s.dataset_id) for s in sources.SOURCES} == {
-        ("lapd-2010-2019", "63jg-8b9z"),
-        ("lapd-2020-present", "2nrs-mtv8"),
-    }
+def test_registry_has_every_lapd_dataset_and_rejects_unknown_names():
+    assert [(s.name, s.dataset_id, s.state) for s in sources.SOURCES] == [
+        ("lapd-2010-2019", "63jg-8b9z", "closed"),
+        ("lapd-2020-present", "2nrs-mtv8", "frozen"),
+        ("lapd-nibrs-offenses", "k7nn-b2ep", "live"),
+        ("lapd-nibrs-2024-2025", "y8y3-fqfu", "retired"),
+        ("lapd-nibrs-victims", "gqf2-vm2j", "live"),
+    ]
     assert sources.get("lapd-2010-2019").title == "Crime Data from 2010 to 2019"
+    assert sources.get("lapd-2020-2024") is LAPD_2020  # the new title's name is an alias
+    assert LAPD_2020.title == "Crime Data from 2020 to 2024"
+    assert sources.get("lapd-nibrs-2024-2025").successor == "lapd-nibrs-offenses"
+    # the victims (one row per person) only when asked for
+    assert [s.name for s in sources.select(None)] == [
+        "lapd-2010-2019",
+        "lapd-2020-present",
+        "lapd-nibrs-offenses",
+        "lapd-nibrs-2024-2025",
+    ]
+    assert sources.select(None, victims=True)[-1].name == "lapd-nibrs-victims"
     assert LAPD_2020.resource_path() == "/resource/2nrs-mtv8.json"
     assert [s.name for s in sources.select(["lapd-2020-present", "lapd-2020-present"])] == [
         "lapd-2020-present"
@@ -361,7 +375,8 @@ def test_refresh_asks_only_for_changed_records_and_replaces_them(
     before = len(portal.seen)
     assert run_cli("fetch", "--store", store, "--dataset", "lapd-2020-present") == 0
     out = " ".join(capsys.readouterr().err.split())
-    asked = portal.seen[before:]
+    asked = [s for s in portal.seen[before:] if not s.is_metadata]
+    assert [s.outcome for s in portal.seen[before:] if s.is_metadata] == ["ok"]
     assert asked and all(s.params["$where"] == f":updated_at > '{watermark}'" for s in asked)
     assert f"36 rows fetched in 1 page(s) (refresh of records changed after {watermark})" in out
     assert "36 rows read = 25 stored + 1 quarantined + 10 duplicates merged" in out
@@ -418,15 +433,14 @@ def test_full_flag_downloads_everything_again_and_merges(
     assert store_counts(store) == (300, 300)
 
 
-def test_both_datasets_by_default_with_json_summary(
-    cli_env, portal, incidents_dir, tmp_path, capsys
-):
+def test_both_legacy_datasets_with_json_summary(cli_env, portal, incidents_dir, tmp_path, capsys):
     old = api_rows_from_export(
         incidents_dir / "rudraxdave_citywide_2014_2019_2k_per_year.csv.gz", 60
     )
     portal.upsert(OLD, [{k: v for k, v in r.items() if k != "id"} for r in old])
     store = tmp_path / "store"
-    assert run_cli("fetch", "--store", store, "--page-size", 100, "--json") == 0
+    legacy = ("--dataset", "lapd-2010-2019", "--dataset", "lapd-2020-present")
+    assert run_cli("fetch", "--store", store, *legacy, "--page-size", 100, "--json") == 0
     summary = json.loads(capsys.readouterr().out)
     assert [(s["dataset"], s["rows_fetched"], s["pages_fetched"]) for s in summary] == [
         ("lapd-2010-2019", 60, 1),

@@ -1,13 +1,17 @@
 """`crimecast fetch`: download or refresh the LAPD datasets from the city's portal, then ingest.
 
-The download itself (`ingest/socrata.py`) only writes page files; this command opens the store,
-ingests the pages of every finished batch and then marks them ingested, so a crash at any point
-loses nothing and duplicates nothing.
+First each dataset's metadata is read and its state said in words (frozen, renamed, retired; a
+retired dataset is not downloaded and its successor is fetched instead). The download itself
+(`ingest/socrata.py`) only writes page files; this command opens the store, ingests the pages of
+every finished batch and then marks them ingested, so a crash at any point loses nothing and
+duplicates nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +20,11 @@ import typer
 from crimecast import config, storage
 from crimecast.commands.common import StoreOpt, console, progress
 from crimecast.errors import ConfigError, NetworkError, StoreError
-from crimecast.ingest import socrata, sources
+from crimecast.ingest import dataset_status, socrata, sources
+from crimecast.ingest.dataset_status import DatasetStatus
 from crimecast.store import IngestReport, Store
+
+log = logging.getLogger(__name__)
 
 
 def _int_setting(name: str, minimum: int) -> int:
@@ -82,8 +89,14 @@ def fetch_one(
     downloads: Path,
     page_size: int,
     full: bool,
+    status: DatasetStatus | None = None,
+    download_only: bool = False,
 ) -> dict:
-    """Download one dataset, ingest its finished batches; a summary dict for printing."""
+    """Download one dataset, ingest its finished batches; a summary dict for printing.
+
+    A person-level dataset (NIBRS victims) is downloaded only: its rows are kept under
+    STORE/downloads/ for aggregate tables and never ingested as incidents."""
+    rows_updated_at = status.rows_updated_at if status else None
     with progress() as bar:
         task = bar.add_task(f"{source.name} ({source.dataset_id})", total=None)
 
@@ -95,7 +108,14 @@ def fetch_one(
 
         try:
             result = socrata.download(
-                source, client, downloads, page_size, full=full, on_total=on_total, on_page=on_page
+                source,
+                client,
+                downloads,
+                page_size,
+                full=full,
+                on_total=on_total,
+                on_page=on_page,
+                rows_updated_at=rows_updated_at,
             )
         except OSError as exc:  # disk full, no permission: the pages cannot be kept
             raise StoreError(
@@ -114,10 +134,15 @@ def fetch_one(
         "pages_fetched": result.pages_fetched,
         "rows_in_batch": result.rows_in_batch,
         "since": result.since,
+        "where": result.where,
         "watermark": result.watermark,
+        "incremental_key": source.incremental_key(),
+        "status": status.as_dict() if status else None,
+        "downloaded_to": str(downloads / source.name),
+        "kept_for_aggregates": source.person_level,
         "ingest": None,
     }
-    if result.pending:
+    if result.pending and not (download_only or source.person_level):
         with Store(store_dir) as st:
             reports = st.ingest_files(result.pending, source=source.name)
         socrata.mark_ingested(downloads, source, result.pending_batches)
@@ -125,19 +150,40 @@ def fetch_one(
     return summary
 
 
-def _print(summary: dict) -> None:
+def _print_status(status: DatasetStatus) -> None:
+    src = status.source
+    for note in status.notices:
+        console.print(f"[bold]{src.name}[/] ({src.dataset_id}): {note}", highlight=False)
+
+
+def _how(summary: dict) -> str:
     how = "resumed " if summary["resumed"] else ""
-    how += (
-        "full download"
-        if summary["mode"] == "full"
-        else f"refresh of records changed after {summary['since']}"
-    )
+    if summary["mode"] == "full":
+        return how + "full download"
+    if summary["mode"] == "unchanged":
+        updated = (summary["status"] or {}).get("rows_updated")
+        return "unchanged on the portal since the last fetch" + (
+            f": rows last updated {updated}" if updated else ""
+        )
+    if summary["where"] and summary["where"].startswith("date_rptd"):
+        return how + f"refresh of records reported from {summary['where'].split(chr(39))[1][:10]}"
+    return how + f"refresh of records changed after {summary['since']}"
+
+
+def _print(summary: dict) -> None:
     console.print(
         f"[bold]{summary['dataset']}[/]: {summary['rows_fetched']:,} rows fetched in "
-        f"{summary['pages_fetched']} page(s) ({how})",
+        f"{summary['pages_fetched']} page(s) ({_how(summary)})",
         highlight=False,
     )
     ing = summary["ingest"]
+    if summary["kept_for_aggregates"]:
+        console.print(
+            f"  person-level rows kept under {summary['downloaded_to']} for aggregate tables "
+            "only; never ingested or exported per person",
+            highlight=False,
+        )
+        return
     if ing is None:
         console.print("  nothing new to ingest", highlight=False)
         return
@@ -160,6 +206,60 @@ def _print(summary: dict) -> None:
         console.print(f"  [yellow]warning:[/] {w}", highlight=False)
 
 
+def check_dataset(source: sources.Source, client: socrata.PortalClient) -> DatasetStatus:
+    """Read the dataset's metadata and say what state it is in. A portal that cannot be reached
+    raises (NetworkError); one that gives no metadata only costs the notices."""
+    try:
+        meta = client.metadata(source)
+    except socrata.PortalResponseError as exc:
+        if exc.status in (401, 403, 410):
+            status = dataset_status.assess(source, None, refused_status=exc.status)
+            status.refusal = exc
+            return status
+        log.info("no metadata for %s: %s", source.name, exc.message)
+        return dataset_status.assess(source, None)
+    return dataset_status.assess(source, meta)
+
+
+def _queue(chosen: list[sources.Source], refresh_days: int | None) -> list[sources.Source]:
+    if refresh_days is None:
+        return list(chosen)
+    return [
+        dataclasses.replace(s, refresh_days=refresh_days)
+        if s.refresh == sources.BY_REPORT_WINDOW
+        else s
+        for s in chosen
+    ]
+
+
+def _refused_error(refused: list[DatasetStatus], done: list[dict]) -> socrata.PortalResponseError:
+    first = refused[0].refusal
+    names = ", ".join(f"{r.source.name} ({r.source.dataset_id})" for r in refused)
+    fetched = ", ".join(s["dataset"] for s in done if s["mode"] != "retired")
+    message = f"the portal refused {names}: {first.message}" if first else f"refused: {names}"
+    if fetched:
+        message += f" (fetched and stored: {fetched})"
+    return socrata.PortalResponseError(
+        message,
+        hint=(first.hint if first else None)
+        or "check the dataset on data.lacity.org; if it was retired, add its successor to "
+        "crimecast/ingest/sources.py",
+        status=first.status if first else None,
+    )
+
+
+def _retired_summary(status: DatasetStatus) -> dict:
+    return {
+        "dataset": status.source.name,
+        "dataset_id": status.source.dataset_id,
+        "mode": "retired",
+        "rows_fetched": 0,
+        "pages_fetched": 0,
+        "status": status.as_dict(),
+        "ingest": None,
+    }
+
+
 def fetch(
     store: StoreOpt,
     dataset: Annotated[
@@ -167,13 +267,36 @@ def fetch(
         typer.Option(
             "--dataset",
             help="dataset to fetch (repeatable): "
-            + ", ".join(f"{s.name} ({s.title})" for s in sources.SOURCES)
-            + "; default: all",
+            + ", ".join(f"{s.name} ({s.dataset_id}, {s.title}, {s.state})" for s in sources.SOURCES)
+            + "; default: all but the victims",
         ),
     ] = None,
+    victims: Annotated[
+        bool,
+        typer.Option(
+            "--victims",
+            help="also download NIBRS Victims (one row per person; kept for aggregate tables "
+            "only, never ingested or exported per person)",
+        ),
+    ] = False,
     full: Annotated[
         bool,
         typer.Option("--full", help="download everything again instead of only what changed"),
+    ] = False,
+    refresh_days: Annotated[
+        int | None,
+        typer.Option(
+            "--refresh-days",
+            help="NIBRS refresh: days of reports (by date_rptd) fetched again before the newest "
+            "one seen (default 120)",
+        ),
+    ] = None,
+    download_only: Annotated[
+        bool,
+        typer.Option(
+            "--download-only",
+            help="download the pages but do not ingest them (the next fetch ingests them)",
+        ),
     ] = False,
     page_size: Annotated[
         int | None,
@@ -183,27 +306,59 @@ def fetch(
 ) -> None:
     """Download or refresh the LAPD datasets from the city's portal, then ingest them.
 
-    First run: a full download, page by page. Later runs: only records new or changed since.
+    Each dataset's metadata (title, rowsUpdatedAt) is read first: a frozen, renamed or retired
+    dataset is said so; a retired one (HTTP 403) is not downloaded and its successor is fetched.
+
+    First run: a full download, page by page. Later runs: only what is new or changed. The legacy
+    feeds refresh by :updated_at; the NIBRS feeds have no :updated_at guarantee, so their refresh
+    fetches again every record reported (date_rptd) in the last --refresh-days before the newest
+    report seen, and a record replaces the stored one with the same uniquenibrno. A dataset whose
+    rowsUpdatedAt has not moved is not asked for rows at all. --full catches older corrections.
 
     An interrupted download resumes where it stopped; pages are kept under STORE/downloads/.
     """
-    chosen = sources.select(dataset)
+    chosen = sources.select(dataset, victims=victims)
     size = page_size if page_size is not None else _int_setting("page_size", 1)
     if size < 1:
         raise ConfigError(f"--page-size {size} must be at least 1", hint="e.g. --page-size 50000")
+    if refresh_days is not None and refresh_days < 1:
+        raise ConfigError(
+            f"--refresh-days {refresh_days} must be at least 1", hint="e.g. --refresh-days 120"
+        )
     client = make_client()
+    queue = _queue(chosen, refresh_days)
     # An s3:// store is fetched into a working copy and published as a new version at the end.
     with storage.open_store(store, write=True) as where:
         with Store(where) as st:  # creates the store, and fails early if another process holds it
             downloads = st.downloads_dir
-        summaries = []
-        for source in chosen:
+        summaries: list[dict] = []
+        refused: list[DatasetStatus] = []
+        done: set[str] = set()
+        while queue:
+            source = queue.pop(0)
+            if source.name in done:
+                continue
+            done.add(source.name)
             try:
-                summary = fetch_one(source, client, where, downloads, size, full)
+                status = check_dataset(source, client)
+                if not as_json:
+                    _print_status(status)
+                if status.refused:
+                    refused.append(status)
+                    continue
+                if not status.download:
+                    summaries.append(_retired_summary(status))
+                    succ = status.successor
+                    if succ and succ.name not in done and all(q.name != succ.name for q in queue):
+                        queue.extend(_queue([succ], refresh_days))
+                    continue
+                summary = fetch_one(
+                    source, client, where, downloads, size, full, status, download_only
+                )
             except NetworkError as exc:
-                if summaries:  # earlier datasets are in the store; say so before failing
-                    done = ", ".join(s["dataset"] for s in summaries)
-                    exc.message += f" (already fetched and stored: {done})"
+                fetched = [s["dataset"] for s in summaries if s["mode"] != "retired"]
+                if fetched:  # earlier datasets are in the store; say so before failing
+                    exc.message += f" (already fetched and stored: {', '.join(fetched)})"
                 raise
             summaries.append(summary)
             if not as_json:
@@ -212,6 +367,8 @@ def fetch(
         console.print(f"{client.retried} request(s) were retried", highlight=False)
     if as_json:
         print(json.dumps(summaries, indent=2))
+    if refused:
+        raise _refused_error(refused, summaries)
 
 
 def register(app: typer.Typer) -> None:
