@@ -238,12 +238,6 @@ def step_data(options: RunOptions) -> dict:
             hint="crimecast run --source FILE... (LAPD files you hold), crimecast fetch (the "
             "city's portal), or crimecast run --demo (a simulated city, no network)",
         )
-    with Store(options.store, read_only=True) as st:
-        if st.count() == 0:
-            raise StoreError(
-                f"the store at {options.store} holds no incidents",
-                hint="crimecast run --source FILE..., crimecast fetch, or crimecast run --demo",
-            )
     new = [r for r in reports if not r.skipped]
     return {
         "ingested": [
@@ -313,11 +307,25 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         return "reused", "store as it is"
 
     timed("data", do_data)
-    with Store(result.store, read_only=True) as store:
-        ledger = ledger_key(store)
-        info = store.info()
-        completeness = store.completeness()
-    # analyses read a read-only store: the write lock is released for the rest of the run
+    # Every step reads this one snapshot: the store's file is released at once, so an ingest
+    # that starts mid-run neither waits for the run nor changes what it sees.
+    snapshot = Store.snapshot(result.store)
+    try:
+        return _analyse(options, result, snapshot, cache, records, timed, data, parts, started)
+    finally:
+        snapshot.close()
+
+
+def _analyse(options, result, snapshot, cache, records, timed, data, parts, started) -> RunResult:
+    out = result.out
+    if snapshot.count() == 0:
+        raise StoreError(
+            f"the store at {options.store} holds no incidents",
+            hint="crimecast run --source FILE..., crimecast fetch, or crimecast run --demo",
+        )
+    ledger = ledger_key(snapshot)
+    info = snapshot.info()
+    completeness = snapshot.completeness()
     ctx = report_steps.Context(
         out=out,
         store=result.store,
@@ -325,6 +333,7 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
         completeness=completeness,
         options=asdict(options),
         parts=parts,
+        snapshot=snapshot,
     )
     results: dict[str, dict] = {"data": data}
     base = {"ledger": ledger, "crimecast": __version__, "code": code_digest(), "parts": parts}

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -114,6 +115,32 @@ def blanked_values(con, staged: str, mapping: dict, name: str, good: int) -> lis
     return out
 
 
+def _no_store(path: Path) -> StoreError:
+    return StoreError(
+        f"no store at {path}",
+        hint="load data first: crimecast ingest FILE, crimecast fetch, or "
+        "crimecast simulate then ingest (see --help)",
+    )
+
+
+def _open_error(path: Path, exc: duckdb.IOException) -> StoreError:
+    """The store's file could not be opened: locked by another process, or unreadable."""
+    text = str(exc)
+    if "lock" not in text.lower():
+        return StoreError(
+            f"cannot open the store at {path}: {text.splitlines()[0]}",
+            hint="check the folder's permissions and free disk space",
+        )
+    pid = re.search(r"PID (\d+)", text)
+    return StoreError(
+        f"cannot open the store at {path}: another crimecast process"
+        + (f" (PID {pid.group(1)})" if pid else "")
+        + " has it open",
+        hint="wait for that process to finish (a running crimecast run, ingest or serve "
+        "holds the store while it works), then try again",
+    )
+
+
 class Store:
     """Open with `Store(path)`; use as a context manager or call close()."""
 
@@ -123,35 +150,54 @@ class Store:
         self._touched_years: set[int] | None = None  # Parquet partitions the ingest touches
         db = self.path / DB_NAME
         if read_only and not db.exists():
-            raise StoreError(
-                f"no store at {self.path}",
-                hint="load data first: crimecast ingest FILE, crimecast fetch, or "
-                "crimecast simulate then ingest (see --help)",
-            )
+            raise _no_store(self.path)
         if not read_only:
             self.path.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as exc:
-            text = str(exc)
-            pid = re.search(r"PID (\d+)", text)
-            if "lock" not in text.lower():
-                raise StoreError(
-                    f"cannot open the store at {self.path}: {text.splitlines()[0]}",
-                    hint="check the folder's permissions and free disk space",
-                ) from exc
-            raise StoreError(
-                f"cannot open the store at {self.path}: another crimecast process"
-                + (f" (PID {pid.group(1)})" if pid else "")
-                + " has it open",
-                hint="wait for that process to finish (a running crimecast run, ingest or serve "
-                "holds the store while it works), then try again",
-            ) from exc
+            raise _open_error(self.path, exc) from exc
         # crimecast draws its own progress; DuckDB's bar would land in stdout (and in JSON output)
         self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
             self._repair_mirror()
+
+    @classmethod
+    def snapshot(cls, path: str | Path, wait: float = 120.0) -> Store:
+        """A read-only Store over an in-memory copy of every table, read in one transaction.
+        The database file is released as soon as the copy is made, so an ingest can start while
+        a run works on its snapshot, and nothing it commits changes what the run sees. While
+        another process holds the file for writing, waits up to `wait` seconds for it."""
+        path = Path(path).expanduser()
+        if not (path / DB_NAME).exists():
+            raise _no_store(path)
+        db = str(path / DB_NAME).replace("'", "''")
+        deadline = time.monotonic() + wait
+        mem = duckdb.connect()
+        mem.execute("SET enable_progress_bar = false")
+        while True:
+            try:
+                mem.execute(f"ATTACH '{db}' AS snap_src (READ_ONLY)")
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    mem.close()
+                    raise _open_error(path, exc) from exc
+                time.sleep(0.5)
+        try:
+            mem.execute("BEGIN")
+            tables = mem.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap_src'"
+            ).fetchall()
+            for (name,) in tables:
+                mem.execute(f'CREATE TABLE "{name}" AS FROM snap_src."{name}"')
+            mem.execute("COMMIT")
+        finally:
+            mem.execute("DETACH snap_src")
+        snap = cls.__new__(cls)
+        snap.path, snap.read_only, snap._touched_years, snap.con = path, True, None, mem
+        return snap
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Store:

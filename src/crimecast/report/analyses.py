@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,6 @@ from crimecast.errors import CrimecastError
 from crimecast.fitness import MIN_BASE
 from crimecast.report.steps import Context, figure, not_available, part
 from crimecast.report.summary import seg
-from crimecast.store import Store
 
 # The EDA figures the report shows (all are written as PNG; these few also interactive).
 REPORT_FIGURES = (
@@ -47,9 +45,9 @@ def fitness_verdicts(results: dict) -> dict[str, str]:
     return results.get("fitness", {}).get("summary", {}).get("verdicts", {})
 
 
-def load(store: Path, columns) -> pd.DataFrame:
+def load(ctx: Context, columns) -> pd.DataFrame:
     """Incidents as an Arrow-backed frame (a million rows in well under a second)."""
-    with Store(store, read_only=True) as st:
+    with ctx.read() as st:
         rel = st.con.sql(f"SELECT {', '.join(columns)} FROM incidents")
         return rel.to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
 
@@ -186,7 +184,7 @@ def step_eda(ctx: Context, results: dict) -> dict:
     static = part("eda.static", "render")
     if not (eda and figures and static):
         return not_available("eda", "Exploratory analysis")
-    incidents = load(ctx.store, eda.COLUMNS)
+    incidents = load(ctx, eda.COLUMNS)
     result = eda.build(incidents, ctx.completeness, seed=ctx.options["seed"])
     del incidents
     verdicts = fitness_verdicts(results)
@@ -329,7 +327,7 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
     grid = part("spatial.grid", "cells_geojson")
     if not (spatial and maps and grid):
         return not_available("spatial", "Hotspot analysis")
-    incidents = load(ctx.store, SPATIAL_COLUMNS)
+    incidents = load(ctx, SPATIAL_COLUMNS)
     incidents["occurred_date"] = pd.to_datetime(incidents["occurred_date"].astype("datetime64[ns]"))
     for col in ("lat", "lon"):
         incidents[col] = incidents[col].astype("float64")

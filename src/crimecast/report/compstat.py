@@ -27,7 +27,7 @@ def step_compstat(ctx: Context, results: dict) -> dict:
             "figures": [],
             "summary": {},
         }
-    incidents = load(ctx.store, COLUMNS)
+    incidents = load(ctx, COLUMNS)
     tables = {
         "compstat_division": cs.compstat(incidents, as_of, "division"),
         "compstat_category": cs.compstat(incidents, as_of, "category"),

@@ -7,7 +7,6 @@ import pandas as pd
 
 from crimecast import fitness, panel
 from crimecast.report.steps import Context
-from crimecast.store import Store
 
 LEVELS = ("city", "area", "category", "area_category")
 
@@ -48,7 +47,7 @@ def verdicts(results: dict) -> dict[str, str]:
 
 
 def step_fitness(ctx: Context, results: dict) -> dict:
-    with Store(ctx.store, read_only=True) as st:
+    with ctx.read() as st:
         facts = load_facts(st)
     through = ctx.info.get("complete_through")
     fit = fitness.assess(monthly_panel(facts), facts, through)

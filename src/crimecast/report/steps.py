@@ -12,7 +12,9 @@ A part that is not installed gives status "not available" with the reason; nothi
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,17 @@ class Context:
     options: dict
     parts: dict = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    snapshot: Store | None = None  # the run's one read of the store; None: open the file
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Store]:
+        """The store as this run sees it: its snapshot (left open for the next step), or, for
+        a step run alone, the store's file opened read-only for the length of the block."""
+        if self.snapshot is not None:
+            yield self.snapshot
+            return
+        with Store(self.store, read_only=True) as st:
+            yield st
 
     def table(self, name: str, df: pd.DataFrame) -> str:
         rel = f"tables/{name}.csv"
@@ -154,7 +167,7 @@ def monthly_png(monthly: pd.DataFrame, flags: pd.DataFrame, title: str):
 
 def step_completeness(ctx: Context, results: dict) -> dict:
     """Data and its quality: sources, quarantine, completeness flags, reporting delay."""
-    with Store(ctx.store, read_only=True) as st:
+    with ctx.read() as st:
         by_source = st.query(
             "SELECT source, count(*) AS incidents, min(occurred_date) AS first_date, "
             "max(occurred_date) AS last_date, bool_or(simulated) AS simulated "
@@ -547,7 +560,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
         return not_available("forecast", "Forecasting")
     opts = ctx.options
     levels = ("city", "area", "category") + (("area_category",) if opts["full"] else ())
-    with Store(ctx.store, read_only=True) as st:
+    with ctx.read() as st:
         built = [panel_mod.build(st, lv, "MS") for lv in levels]
     train = pd.concat([b[0] for b in built], ignore_index=True)
     excluded = pd.concat([b[1] for b in built], ignore_index=True)
