@@ -305,6 +305,81 @@ STREETS: tuple[str, ...] = (
 CROSS_STREET_SHARE = 0.18
 CRM_CD_2_SHARE = 0.06  # a second crime code, nearly always 998 (CRIME) in the real data
 
+# --- The NIBRS era (assumptions of the simulator, not measured figures) ---------------------------
+# LAPD's four bureaus went live on NIBRS one after another over about two months from 2024-03-07
+# (the order and dates here are the simulator's, not LAPD's published schedule).
+BUREAU_GO_LIVE: dict[str, tuple[str, tuple[int, ...]]] = {
+    "Central": ("2024-03-07", (1, 2, 4, 11, 13)),
+    "West": ("2024-03-28", (6, 7, 8, 14, 20)),
+    "Valley": ("2024-04-18", (9, 10, 15, 16, 17, 19, 21)),
+    "South": ("2024-05-09", (3, 5, 12, 18)),
+}
+# After its bureau's go-live, the share of reports still entered in the legacy system: from the
+# first value at go-live to the second on 2024-12-31 (the real feed fell from about 16k reports in
+# March 2024 to 4.7k in December). The legacy feed took no reports after LEGACY_LAST_REPORT.
+LEGACY_SHARE_AFTER_GO_LIVE = (0.45, 0.20)
+LEGACY_LAST_OCCURRED = "2024-12-30"
+LEGACY_LAST_REPORT = "2025-03-28"
+BOTH_FEEDS_SHARE = 0.30  # of the reports kept in the legacy feed after go-live, also in NIBRS
+# NIBRS against the legacy system, incidents per category (1.0 = same level): NIBRS records
+# intimidation as assault and more offense types as 'other', and files some fraud elsewhere.
+NIBRS_LEVEL_SHIFT: dict[str, float] = {
+    "robbery": 1.12, "aggravated assault": 1.18, "simple assault": 1.10, "vandalism": 0.92,
+    "fraud/identity theft": 0.85, "other": 1.25,
+}  # fmt: skip
+# Offenses per case: 1, 2, 3, ... 10 (most cases have one).
+OFFENSE_COUNT_P = (0.78, 0.15, 0.045, 0.013, 0.005, 0.003, 0.002, 0.001, 0.0005, 0.0005)
+# NIBRS offense: (code, description, crime against, group).
+NIBRS_OFFENSES: dict[str, tuple[str, str, str]] = {
+    "09A": ("Murder & Nonnegligent Manslaughter", "Person", "A"),
+    "11A": ("Rape", "Person", "A"), "11B": ("Sodomy", "Person", "A"),
+    "11C": ("Sexual Assault With An Object", "Person", "A"), "11D": ("Fondling", "Person", "A"),
+    "120": ("Robbery", "Property", "A"), "13A": ("Aggravated Assault", "Person", "A"),
+    "13B": ("Simple Assault", "Person", "A"), "13C": ("Intimidation", "Person", "A"),
+    "220": ("Burglary/Breaking & Entering", "Property", "A"),
+    "23A": ("Pocket-picking", "Property", "A"), "23B": ("Purse-snatching", "Property", "A"),
+    "23C": ("Shoplifting", "Property", "A"), "23D": ("Theft From Building", "Property", "A"),
+    "23F": ("Theft From Motor Vehicle", "Property", "A"),
+    "23G": ("Theft of Motor Vehicle Parts or Accessories", "Property", "A"),
+    "23H": ("All Other Larceny", "Property", "A"), "240": ("Motor Vehicle Theft", "Property", "A"),
+    "200": ("Arson", "Property", "A"),
+    "290": ("Destruction/Damage/Vandalism of Property", "Property", "A"),
+    "26A": ("False Pretenses/Swindle/Confidence Game", "Property", "A"),
+    "26B": ("Credit Card/Automated Teller Machine Fraud", "Property", "A"),
+    "26F": ("Identity Theft", "Property", "A"), "250": ("Counterfeiting/Forgery", "Property", "A"),
+    "280": ("Stolen Property Offenses", "Property", "A"),
+    "35A": ("Drug/Narcotic Violations", "Society", "A"),
+    "520": ("Weapon Law Violations", "Society", "A"), "100": ("Kidnapping/Abduction", "Person", "A"),
+    "210": ("Extortion/Blackmail", "Property", "A"),
+    "90C": ("Disorderly Conduct", "Society", "B"), "90D": ("Driving Under the Influence", "Society", "B"),
+    "90F": ("Family Offenses, Nonviolent", "Society", "B"), "90J": ("Trespass of Real Property", "Society", "B"),
+    "90Z": ("All Other Offenses", "Person,Property,Society", "B"),
+}  # fmt: skip
+# The first offense of a case, per crimecast category (NIBRS code: weight).
+NIBRS_PRIMARY: dict[str, dict[str, float]] = {
+    "homicide": {"09A": 1},
+    "rape": {"11A": 0.55, "11D": 0.35, "11C": 0.05, "11B": 0.05},
+    "robbery": {"120": 1},
+    "aggravated assault": {"13A": 1},
+    "burglary": {"220": 1},
+    "larceny/theft": {"23H": 0.35, "23F": 0.3, "23C": 0.15, "23D": 0.1, "23G": 0.08, "23A": 0.01, "23B": 0.01},
+    "motor-vehicle theft": {"240": 1},
+    "arson": {"200": 1},
+    "simple assault": {"13B": 0.75, "13C": 0.25},
+    "vandalism": {"290": 1},
+    "fraud/identity theft": {"26F": 0.45, "26A": 0.35, "26B": 0.15, "250": 0.05},
+    "other": {"90Z": 0.3, "90C": 0.1, "35A": 0.1, "520": 0.1, "90J": 0.1, "90F": 0.08, "280": 0.08, "100": 0.05, "90D": 0.05, "210": 0.04},
+}  # fmt: skip
+# Further offenses of a case with more than one.
+NIBRS_SECONDARY: dict[str, float] = {
+    "13B": 0.2, "290": 0.2, "23H": 0.15, "90Z": 0.15, "35A": 0.1, "520": 0.1, "13A": 0.05, "26F": 0.05,
+}  # fmt: skip
+NIBRS_FLAG_SHARE: dict[str, float] = {  # share of offenses with the flag set to Yes
+    "domestic_violence_crime": 0.06, "hate_crime": 0.002, "gang_related_crime": 0.01,
+    "transit_related_crime": 0.008, "homeless_victim_crime": 0.02,
+    "homeless_suspect_crime": 0.03, "homeless_arrestee_crime": 0.01,
+}  # fmt: skip
+
 CALIBRATION: dict[str, object] = {
     "yearly_totals": YEARLY_TOTALS,
     "area_share": AREA_SHARE,
@@ -320,4 +395,9 @@ CALIBRATION: dict[str, object] = {
     "weekday_factor": WEEKDAY_FACTOR,
     "zero_coord_share": ZERO_COORD_SHARE,
     "nibrs_keep": NIBRS_KEEP,
+    "bureau_go_live": BUREAU_GO_LIVE,
+    "legacy_share_after_go_live": LEGACY_SHARE_AFTER_GO_LIVE,
+    "both_feeds_share": BOTH_FEEDS_SHARE,
+    "nibrs_level_shift": NIBRS_LEVEL_SHIFT,
+    "offense_count_p": OFFENSE_COUNT_P,
 }

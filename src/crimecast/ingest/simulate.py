@@ -19,17 +19,14 @@ bytes.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from crimecast import codes, schema
-from crimecast.errors import ConfigError, InputFileError
+from crimecast.errors import ConfigError
 from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. re-exported)
     AREA_CATEGORY_PERMILLE,
     AREA_CLUSTERS,
@@ -67,22 +64,18 @@ from crimecast.ingest.sim_calibration import (  # noqa: F401  (CALIBRATION etc. 
     YEARLY_TOTALS,
     ZERO_COORD_SHARE,
 )
+from crimecast.ingest.sim_files import (  # noqa: F401  (the file helpers are part of this API)
+    EXPORT_COLUMNS,
+    SIM_ID_DIGIT,
+    check_writable,
+    default_name,
+    is_simulated_file,
+    is_simulated_id,
+    write_csv,
+)
 
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "DR_NO", "Date Rptd", "DATE OCC", "TIME OCC", "AREA", "AREA NAME", "Rpt Dist No", "Part 1-2",
-    "Crm Cd", "Crm Cd Desc", "Mocodes", "Vict Age", "Vict Sex", "Vict Descent", "Premis Cd",
-    "Premis Desc", "Weapon Used Cd", "Weapon Desc", "Status", "Status Desc", "Crm Cd 1",
-    "Crm Cd 2", "Crm Cd 3", "Crm Cd 4", "LOCATION", "Cross Street", "LAT", "LON",
-)  # fmt: skip
 DEFAULT_START = "2010-01-01"
 DEFAULT_END = "2024-12-31"  # fixed, so a seed gives the same file whatever day it runs
-SIM_ID_DIGIT = 9  # 3rd digit of every simulated DR_NO (real ids carry the area 01-21 there)
-
-
-def is_simulated_id(dr_no) -> bool:
-    """True for a DR_NO in the simulator's reserved range (9 digits, 3rd digit 9)."""
-    s = str(dr_no).strip()
-    return len(s) == 9 and s.isdigit() and s[2] == str(SIM_ID_DIGIT)
 
 
 # --- Sampling helpers ----------------------------------------------------------------------------
@@ -162,11 +155,13 @@ _CODES_BY_CAT = [[c for c in CODE_SHARE if schema.crime_category(c) == cat] for 
 _EPOCH = dt.date(1970, 1, 1)
 
 
-def _daily_weights(d0: dt.date, d1: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch day numbers from d0 to d1 and each day's expected relative volume."""
+def _daily_weights(d0: dt.date, d1: dt.date, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch day numbers from d0 to d1 and each day's expected relative volume (times `boost`
+    from the NIBRS switch on: room for NIBRS to record more than the legacy system did)."""
     days = pd.date_range(d0, d1, freq="D")
     years = np.clip(days.year.to_numpy(), min(YEARLY_TOTALS), max(YEARLY_TOTALS))
     level = np.array([YEARLY_TOTALS[y] for y in years], float) / 365.25
+    level = np.where(days >= pd.Timestamp(schema.NIBRS_SWITCH), level * boost, level)
     w = level * np.take(MONTH_FACTOR, days.month - 1) * np.take(WEEKDAY_FACTOR, days.weekday)
     epoch_days = (days - pd.Timestamp(_EPOCH)).days.to_numpy().astype(np.int64)
     return epoch_days, w
@@ -224,9 +219,9 @@ def _core(rng, n: int, day_nums, day_w, d1_num: int, nibrs_break: bool) -> dict:
             "code": code[keep]}  # fmt: skip
 
 
-def _core_rows(rng, rows: int, d0: dt.date, d1: dt.date, nibrs_break: bool) -> dict:
+def _core_rows(rng, rows: int, d0: dt.date, d1: dt.date, nibrs_break: bool, boost: float) -> dict:
     """Exactly `rows` incidents reported by d1 (batches until enough survive the snapshot)."""
-    day_nums, day_w = _daily_weights(d0, d1)
+    day_nums, day_w = _daily_weights(d0, d1, boost)
     d1_num = (d1 - _EPOCH).days
     parts, have, rate = [], 0, 0.9  # rate: share of a batch reported by d1 (learned per batch)
     for _ in range(60):
@@ -342,9 +337,17 @@ def simulate_table(
     rows: int, seed: int = 42, start=DEFAULT_START, end=None, nibrs_break: bool = False
 ) -> pa.Table:
     """The simulated export as an Arrow table (columns `EXPORT_COLUMNS`, sorted by DR_NO)."""
+    return build(rows, seed, start, end, nibrs_break)[0]
+
+
+def build(
+    rows: int, seed: int = 42, start=DEFAULT_START, end=None, nibrs_break=False, boost=1.0
+) -> tuple[pa.Table, dict]:
+    """Every report in the export layout, and the arrays it was drawn from, row for row: `occ`
+    and `rptd` (epoch days), `cat` (index into CATEGORIES), `area_i` (index into the areas)."""
     d0, d1 = check_args(rows, start, end)
     rng = np.random.default_rng(seed)
-    core = _core_rows(rng, int(rows), d0, d1, nibrs_break)
+    core = _core_rows(rng, int(rows), d0, d1, nibrs_break, boost)
     # The portal numbers reports in report order within each report year.
     order = np.lexsort((core["area_i"], core["occ"], core["rptd"]))
     core = {k: v[order] for k, v in core.items()}
@@ -434,7 +437,7 @@ def simulate_table(
         "LAT": pa.array(lat),
         "LON": pa.array(lon),
     }
-    return pa.table(cols)
+    return pa.table(cols), core
 
 
 _PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype()}
@@ -450,73 +453,3 @@ def simulate(
         col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col for col in table.columns
     ]
     return pa.table(plain, names=table.column_names).to_pandas(types_mapper=_PANDAS_TYPES.get)
-
-
-def default_name(rows: int, seed: int) -> str:
-    """File name that `crimecast ingest` recognises as simulated."""
-    return f"lapd-{rows}-seed{seed}.simulated.csv"
-
-
-def check_writable(path: str | Path) -> Path:
-    """Fail early, before minutes of work, when the output file cannot be written."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputFileError(f"{path} is a directory", hint="give a file name for --out")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputFileError(
-            f"cannot write {path}: {parent} is not a writable directory",
-            hint="choose a directory you can write to for --out",
-        )
-    return path
-
-
-def write_csv(data: pd.DataFrame | pa.Table, path: str | Path) -> Path:
-    """Write the export CSV (header as the portal's, blanks for missing values)."""
-    path = Path(path)
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    missing = [c for c in EXPORT_COLUMNS if c not in table.column_names]
-    if missing:
-        raise InputFileError(f"cannot write {path}: columns missing: {', '.join(missing)}")
-    table = table.select(list(EXPORT_COLUMNS))
-    check_writable(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        # DuckDB quotes only the fields that need it, as the portal's export does.
-        con = duckdb.connect()
-        try:
-            con.execute("SET enable_progress_bar = false")
-            con.register("_sim", table)
-            target = str(tmp).replace("'", "''")
-            con.execute(f"COPY _sim TO '{target}' (FORMAT CSV, HEADER)").fetchall()
-        finally:
-            con.close()
-        tmp.replace(path)
-    except (OSError, duckdb.IOException) as exc:
-        raise InputFileError(
-            f"cannot write {path}: {getattr(exc, 'strerror', None) or str(exc).splitlines()[0]}",
-            hint="choose a directory you can write to for --out",
-        ) from exc
-    return path
-
-
-def is_simulated_file(path: str | Path) -> bool:
-    """Cheap check for a simulator file: its name (`*.simulated.*`), or the first data rows'
-    DR_NO all in the reserved range (a renamed file). Never raises."""
-    path = Path(path)
-    if ".simulated." in path.name.lower():
-        return True
-    try:
-        if not path.is_file():  # a pipe or device is refused by the ingest, never read here
-            return False
-        with open(path, "rb") as fh:
-            head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
-    except OSError:
-        return False
-    lines = [ln for ln in head.splitlines()[:6] if ln.strip()]
-    if len(lines) < 2 or lines[0].split(",", 1)[0].strip('"') != "DR_NO":
-        return False
-    return all(is_simulated_id(ln.split(",", 1)[0].strip('"')) for ln in lines[1:])
