@@ -1,8 +1,19 @@
-"""LAPD code tables: crime codes (with Part 1/2), premise codes and weapon codes.
+"""LAPD code tables: crime codes (with Part 1/2), premise codes and weapon codes; and the crosswalk
+from LAPD's legacy crime codes and the NIBRS offense codes to crimecast's crime categories and the
+FBI Part I offenses.
 
 Reference lists as published with the LAPD incident data (code -> description); kept in code so that
-cleaning and the simulator need no file at run time.
+cleaning and the simulator need no file at run time. The crosswalk is a table shipped with the
+package (`data/crosswalk.csv`, its sources in `data/crosswalk_SOURCES.md`).
 """
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 # code: (description, part 1 or 2)
 CRIME_CODES: dict[int, tuple[str, int]] = {
@@ -461,3 +472,110 @@ WEAPONS: dict[int, str] = {
     515: "PHYSICAL PRESENCE",
     516: "DOG/ANIMAL (SIC ANIMAL ON)",
 }
+
+
+# --- The crosswalk -------------------------------------------------------------------------------
+SYSTEMS = ("legacy", "nibrs")  # LAPD crime codes (Crm Cd) / NIBRS offense codes (nibr_code)
+
+# The UCR hierarchy: a case with several offenses counts as its most serious one, in this order
+# (the FBI's Part I order, then the Part II categories); rank 1 is the most serious.
+HIERARCHY: tuple[str, ...] = (
+    "homicide",
+    "rape",
+    "robbery",
+    "aggravated assault",
+    "burglary",
+    "larceny/theft",
+    "motor-vehicle theft",
+    "arson",
+    "simple assault",
+    "vandalism",
+    "fraud/identity theft",
+    "other",
+)
+FBI_PART1: tuple[str, ...] = (
+    "criminal homicide",
+    "rape",
+    "robbery",
+    "aggravated assault",
+    "burglary",
+    "larceny-theft",
+    "motor vehicle theft",
+    "arson",
+)
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """One code of one system, as the crosswalk maps it."""
+
+    system: str
+    code: str
+    description: str
+    category: str
+    fbi_part1: str | None  # the FBI Part I offense, None for Part II / Group B
+    nibrs_group: str | None  # A or B (NIBRS codes only)
+    crime_against: str | None  # Person / Property / Society (NIBRS codes only)
+    sexual: bool  # of a sexual nature: division-level maps only
+
+    @property
+    def rank(self) -> int:
+        """Seriousness in the UCR hierarchy (1 = homicide)."""
+        return HIERARCHY.index(self.category) + 1
+
+
+def normalise_code(system: str, code: object) -> str:
+    """A code as the crosswalk keys it: legacy codes as whole numbers ('0510', 510.0 -> '510'),
+    NIBRS codes upper case ('23h' -> '23H')."""
+    text = str(code).strip().upper()
+    if system == "legacy":
+        try:
+            return str(int(float(text)))
+        except ValueError:
+            return text
+    return text
+
+
+@cache
+def crosswalk() -> dict[tuple[str, str], Crosswalk]:
+    """(system, code) -> its crosswalk row, read once from the packaged table."""
+    text = resources.files("crimecast").joinpath("data/crosswalk.csv").read_text("utf-8")
+    out = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        entry = Crosswalk(
+            system=row["system"],
+            code=row["code"],
+            description=row["description"],
+            category=row["category"],
+            fbi_part1=row["fbi_part1"] or None,
+            nibrs_group=row["nibrs_group"] or None,
+            crime_against=row["crime_against"] or None,
+            sexual=row["sexual"] == "yes",
+        )
+        out[(entry.system, entry.code)] = entry
+    return out
+
+
+def lookup(system: str, code: object) -> Crosswalk | None:
+    """The crosswalk row of a code in a system ('legacy' or 'nibrs'); None when the code is not
+    in the table. The system is required: 510 is a stolen vehicle in LAPD's codes and bribery in
+    NIBRS."""
+    if system not in SYSTEMS:
+        raise ValueError(f"unknown coding system {system!r}; use one of {', '.join(SYSTEMS)}")
+    if code is None:
+        return None
+    return crosswalk().get((system, normalise_code(system, code)))
+
+
+def category_for(system: str, code: object) -> str:
+    """The crimecast category of a code in a system; codes not in the crosswalk are 'other'."""
+    entry = lookup(system, code)
+    return entry.category if entry else "other"
+
+
+def crosswalk_frame():
+    """The crosswalk as a data frame (one row per system and code), with the hierarchy rank."""
+    import pandas as pd
+
+    rows = [vars(e) | {"rank": e.rank} for e in crosswalk().values()]
+    return pd.DataFrame(rows)

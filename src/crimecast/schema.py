@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from crimecast.codes import CRIME_CODES
+from crimecast.codes import CRIME_CODES, crosswalk
 
 # --- Areas (LAPD geographic divisions). Join on the number; names differ between files. ---------
 AREAS: dict[int, str] = {
@@ -180,58 +180,11 @@ CATEGORY_CLASS: dict[str, str] = {
     "fraud/identity theft": "property",
     "other": "other",
 }
-_CATEGORY_CODES: dict[str, tuple[int, ...]] = {
-    "homicide": (110, 113),
-    "rape": (121, 122, 815, 820, 821),
-    "robbery": (210, 220),
-    # The FBI counts brandishing and shots fired at a dwelling or vehicle as aggravated assault.
-    "aggravated assault": (230, 231, 235, 236, 250, 251, 761, 926),
-    "burglary": (310, 320),
-    "larceny/theft": (
-        330,
-        331,
-        341,
-        343,
-        345,
-        347,
-        349,
-        350,
-        351,
-        352,
-        353,
-        410,
-        420,
-        421,
-        440,
-        441,
-        442,
-        443,
-        444,
-        445,
-        446,
-        450,
-        451,
-        452,
-        453,
-        470,
-        471,
-        472,
-        473,
-        474,
-        475,
-        480,
-        485,
-        487,
-        950,
-        951,
-    ),  # fmt: skip
-    "motor-vehicle theft": (433, 510, 520, 522),
-    "arson": (648,),
-    "simple assault": (622, 623, 624, 625, 626, 627, 647, 860),
-    "vandalism": (740, 745, 924),
-    "fraud/identity theft": (354, 649, 651, 652, 653, 654, 660, 661, 662, 664, 666, 668, 670),
+# LAPD crime code -> category, from the crosswalk (`data/crosswalk.csv`), which also maps the NIBRS
+# offense codes.
+CODE_CATEGORY: dict[int, str] = {
+    int(e.code): e.category for (system, _), e in crosswalk().items() if system == "legacy"
 }
-CODE_CATEGORY: dict[int, str] = {c: cat for cat, codes in _CATEGORY_CODES.items() for c in codes}
 
 
 def crime_category(code: int | None) -> str:
