@@ -37,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("seed", "42", "random seed for simulation, permutations and sampling"),
     Setting(
+        "forecast_intervals",
+        "calibrated",
+        "forecast intervals: calibrated (from each series' own backtest errors) or model "
+        "(each model's own)",
+    ),
+    Setting(
         "lag_completeness",
         "0.9",
         "a month counts as complete when this share of its incidents is expected to be reported",

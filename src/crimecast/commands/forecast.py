@@ -40,6 +40,14 @@ ModelsOpt = Annotated[
 LevelOpt = Annotated[
     str, typer.Option("--level", help="store series: city, area, category or area_category")
 ]
+IntervalsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--intervals",
+        help="calibrated (widths from the series' own rolling-origin errors per step; default) "
+        "or model (each model's own); setting CRIMECAST_FORECAST_INTERVALS",
+    ),
+]
 BackendOpt = Annotated[str, typer.Option("--backend", help="where series run: local or spark")]
 JobsOpt = Annotated[int, typer.Option("--n-jobs", help="worker processes (local backend)")]
 
@@ -77,6 +85,18 @@ def load_panel(input_, store, level, freq, horizon, min_length, filters):
 
     with Store(store, read_only=True) as st:
         return panel.build(st, level, freq, filters)
+
+
+def interval_method(value: str | None) -> str:
+    """--intervals, else the forecast_intervals setting, checked."""
+    method = (value or config.get("forecast_intervals")).strip().lower()
+    if method not in engine.INTERVALS:
+        raise ConfigError(
+            f"unknown interval method {method!r}",
+            hint=f"choose from: {', '.join(engine.INTERVALS)} (--intervals or "
+            "CRIMECAST_FORECAST_INTERVALS)",
+        )
+    return method
 
 
 def _default_horizon(freq: str) -> int:
@@ -117,6 +137,7 @@ def forecast_cmd(
         str | None, typer.Option("--end", help="forecast up to this date instead of --horizon")
     ] = None,
     models: ModelsOpt = None,
+    intervals: IntervalsOpt = None,
     backend: BackendOpt = "local",
     spark_master: SparkMasterOpt = None,
     n_jobs: JobsOpt = 2,
@@ -139,6 +160,7 @@ def forecast_cmd(
     use_spark_master(spark_master, backend)
     panel.check_level_freq("city", freq)
     chosen = fmodels.parse_models(models, engine.DEFAULT_MODELS)
+    method = interval_method(intervals)
     filters = build_filters(date_from, date_to, area, category)
     h = horizon
     if h is not None and h < 1:
@@ -156,8 +178,9 @@ def forecast_cmd(
     _report_excluded(excluded)
     seed = config.get_int("seed")
     fc, errors = engine.forecast(
-        df, models=chosen, horizon=h, freq=freq, seed=seed, backend=backend, n_jobs=n_jobs
-    )
+        df, models=chosen, horizon=h, freq=freq, seed=seed, intervals=method, backend=backend,
+        n_jobs=n_jobs,
+    )  # fmt: skip
     _report_errors(errors, df["unique_id"].nunique())
     if reconcile_method != "none":
         fc = _reconcile(fc, level, reconcile_method)
@@ -284,6 +307,7 @@ def backtest_cmd(
         int | None, typer.Option("--windows", help="number of rolling windows (default 3)")
     ] = None,
     models: ModelsOpt = None,
+    intervals: IntervalsOpt = None,
     backend: BackendOpt = "local",
     spark_master: SparkMasterOpt = None,
     n_jobs: JobsOpt = 2,
@@ -316,13 +340,14 @@ def backtest_cmd(
     if cut is None:
         windows = windows or 3
     chosen = fmodels.parse_models(models, engine.DEFAULT_MODELS)
+    method = interval_method(intervals)
     min_len = engine.min_train(freq) + (windows * horizon if windows else 1)
     filters = build_filters(date_from, date_to, area, category)
     df, excluded = load_panel(input_, store, level, freq, horizon, min_len, filters)
     _report_excluded(excluded)
     cv, errors = bt.backtest(
         df, models=chosen, horizon=horizon, freq=freq, cutoffs=cut, windows=windows,
-        seed=config.get_int("seed"), backend=backend, n_jobs=n_jobs,
+        seed=config.get_int("seed"), intervals=method, backend=backend, n_jobs=n_jobs,
     )  # fmt: skip
     _report_errors(errors, df["unique_id"].nunique())
     path = _out_path(out, "backtest.csv")

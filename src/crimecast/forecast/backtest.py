@@ -87,12 +87,13 @@ def backtest_series(
     windows: int | None = None,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
     run: Run | None = None,
 ) -> pd.DataFrame:
     """Backtest forecasts of one series at each cutoff (long frame, BACKTEST_COLUMNS).
     `run` shares fits with another call on the same series (see run_series)."""
     uid, ds, y = prepare(series)
-    run = run or Run(y, ds, freq, levels, seed)
+    run = run or Run(y, ds, freq, levels, seed, intervals)
     bands = ["yhat", *band_columns(levels)]
     cols = {"ds": [], "cutoff": [], "y": [], "model": [], "values": []}
     with single_threaded():
@@ -100,7 +101,7 @@ def backtest_series(
             h_eff = min(horizon, len(y) - k)
             for alias in models:
                 # always predict the full horizon, so fits are shared with auto's inner windows
-                pred = run.predict(alias, k, horizon)[bands].to_numpy()[:h_eff]
+                pred = run.output(alias, k, horizon)[bands].to_numpy()[:h_eff]
                 cols["values"].append(pred)
                 cols["ds"].append(ds[k : k + h_eff].to_numpy())
                 cols["cutoff"].append(np.repeat(ds[k - 1].to_datetime64(), h_eff))
@@ -124,6 +125,7 @@ def run_series(
     windows: int = 3,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
 ) -> pd.DataFrame:
     """Backtest AND forecast one series in one pass, sharing every fit (the default run).
 
@@ -131,7 +133,7 @@ def run_series(
     cutoff = the last observation. `split_run` separates them.
     """
     uid, ds, y = prepare(series)
-    run = Run(y, ds, freq, levels, seed)
+    run = Run(y, ds, freq, levels, seed, intervals)
     cv = backtest_series(
         series,
         models=models,
@@ -144,7 +146,7 @@ def run_series(
     )
     fc = forecast_series(
         series, models=models, horizon=horizon, freq=freq, levels=levels, seed=seed, run=run
-    )
+    )  # the run carries the interval method
     fc.insert(2, "cutoff", ds[-1])
     fc.insert(3, "y", float("nan"))
     return pd.concat([cv, fc[cv.columns]], ignore_index=True)
@@ -166,6 +168,7 @@ def run(
     windows: int = 3,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
     backend: str = "local",
     n_jobs: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -180,6 +183,7 @@ def run(
         windows=windows,
         levels=levels,
         seed=seed,
+        intervals=intervals,
     )
     cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(levels)]
     out = backends.get(backend).map_groups(
@@ -200,6 +204,7 @@ def backtest(
     windows: int | None = None,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
     backend: str = "local",
     n_jobs: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -217,6 +222,7 @@ def backtest(
         windows=windows,
         levels=levels,
         seed=seed,
+        intervals=intervals,
     )
     cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(levels)]
     out = backends.get(backend).map_groups(

@@ -6,15 +6,24 @@ top-level, picklable, deterministic function that reads no global state, so the 
 runs it in worker processes and the Spark backend runs the very same function under
 `groupBy("unique_id").applyInPandas`. `backtest.backtest_series` is its twin for backtests.
 
-Composite models reuse their members' forecasts instead of refitting:
-- `ensemble`: the mean of the members' point forecasts and of their bounds (ENSEMBLE_MEMBERS;
-  Ashby's finding: a plain mean of a few simple models is hard to beat).
-- `auto`: per series and per forecast origin, the candidate with the lowest mean MASE over an
-  inner rolling backtest on the training data only (windows of the same horizon ending at the
-  origin), so it never sees the periods it forecasts. Its rows copy the chosen model's.
+Composite models reuse their members' forecasts instead of refitting (AUTO_MEMBERS: seasonal
+naive, damped ETS, Theta and STL + ETS, simple and structurally different models that a
+combination gains from, each fitted in milliseconds; SARIMAX and Prophet are left out: each fit
+costs 10-50 times more, and calibrated intervals refit every member at a few origins per
+forecast):
+- `ensemble`: the mean of the members' point forecasts and of their bounds.
+- `auto`, the recommended forecast: the median of the members (M3/M4 and Ashby's comparison: on
+  short monthly series a combination beats a selection), unless one candidate beats the median in
+  the inner backtest by SKILL_MARGIN (5%) of scaled error with a one-sided paired t-test over the
+  inner origins at p < ALPHA. The inner backtest uses the calibration origins before the forecast
+  origin (one season apart, `calibrate.origins`) and only errors observed before it, so `auto`
+  never sees the periods it forecasts. Sparse series (30%+ zeros) also try croston and tsb.
 
-Every fit is memoised per (model, training length) within one call, so a backtest's windows and
-`auto`'s inner windows share fits.
+Intervals are calibrated by default (`calibrate`: widths per horizon step from the series' own
+rolling-origin errors); `intervals="model"` keeps each model's own.
+
+Every fit is memoised per (model, training length, horizon) within one call, so a backtest's
+windows, the forecast, the calibration origins and `auto`'s inner backtest share fits.
 """
 
 from __future__ import annotations
@@ -25,19 +34,21 @@ from functools import cache, partial
 import numpy as np
 import pandas as pd
 
-from crimecast.forecast import calendar, models
+from crimecast.forecast import calendar, calibrate, models
 from crimecast.forecast.models import LEVELS, band_columns
 
 PANEL_COLUMNS = ["unique_id", "ds", "y"]
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "yhat", *band_columns(LEVELS)]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", "model", "yhat", *band_columns(LEVELS)]
 
-ENSEMBLE_MEMBERS = ("seasonal_naive", "ets", "sarimax", "prophet")
-AUTO_CANDIDATES = ("seasonal_naive", "ets", "sarimax", "prophet", "ensemble")
+AUTO_MEMBERS = ("seasonal_naive", "ets", "theta", "stl")
+ENSEMBLE_MEMBERS = AUTO_MEMBERS
+AUTO_CANDIDATES = AUTO_MEMBERS
 SPARSE_CANDIDATES = ("croston", "tsb")  # added for series with >= SPARSE_SHARE zeros
 SPARSE_SHARE = 0.3
-AUTO_WINDOWS = 2
+COMBINATION = "combination"  # the members' median (what `auto` is unless a single model wins)
 DEFAULT_MODELS = models.ALL_MODELS
+INTERVALS = calibrate.METHODS
 
 
 def min_train(freq: str) -> int:
@@ -48,60 +59,114 @@ def min_train(freq: str) -> int:
 class Run:
     """The memo of one series' fits: (alias, n_train, h) -> forecast frame."""
 
-    def __init__(self, y, ds, freq: str, levels: Sequence[int], seed: int):
+    def __init__(
+        self, y, ds, freq: str, levels: Sequence[int], seed: int, intervals: str = "calibrated"
+    ):
         self.y = np.asarray(y, float)
         self.ds = pd.DatetimeIndex(ds)
         self.freq, self.levels, self.seed = freq, tuple(levels), seed
+        if intervals not in INTERVALS:
+            raise ValueError(f"intervals must be one of {INTERVALS}, not {intervals!r}")
+        self.intervals = intervals
         self.cache: dict[tuple, pd.DataFrame] = {}
         self.choices: dict[int, str] = {}
 
-    def predict(self, alias: str, n_train: int, h: int) -> pd.DataFrame:
-        key = (alias, n_train, h)
+    def fitted(self, alias: str, n_train: int):
+        """A base model fitted on the first n_train periods (memoised)."""
+        key = ("fit", alias, n_train)
         if key not in self.cache:
-            if alias == "ensemble":
-                parts = [self.predict(m, n_train, h) for m in ENSEMBLE_MEMBERS]
-                out = models.finish(sum(parts) / len(parts))
+            model = models.make(alias, self.freq, self.seed)
+            self.cache[key] = model.fit(self.y[:n_train], self.ds[:n_train])
+        return self.cache[key]
+
+    def predict(self, alias: str, n_train: int, h: int, bands: bool = True) -> pd.DataFrame:
+        """A model's forecast with its own intervals (memoised); `bands=False`: the point
+        forecast alone (column yhat), which is all the calibration origins need."""
+        if not bands and (alias, n_train, h) in self.cache:
+            return self.cache[(alias, n_train, h)]
+        key = (alias, n_train, h) if bands else ("point", alias, n_train, h)
+        if key not in self.cache:
+            if alias in ("ensemble", COMBINATION):
+                parts = []
+                for m in AUTO_MEMBERS:
+                    try:
+                        parts.append(self.predict(m, n_train, h, bands))
+                    except Exception:  # a member that cannot fit this series is left out
+                        continue
+                if not parts:
+                    raise ValueError(f"none of {', '.join(AUTO_MEMBERS)} could fit the series")
+                stack = np.stack([p.to_numpy(float) for p in parts])
+                agg = stack.mean(axis=0) if alias == "ensemble" else np.median(stack, axis=0)
+                out = models.finish(pd.DataFrame(agg, columns=parts[0].columns))
             elif alias == "auto":
-                out = self.predict(self.choose(n_train, h), n_train, h)
+                out = self.predict(self.choose(n_train, h), n_train, h, bands)
             else:  # every model's predict() ends with finish(): counts, ordered bounds
-                model = models.make(alias, self.freq, self.seed)
-                model.fit(self.y[:n_train], self.ds[:n_train])
-                out = model.predict(h, self.levels)
+                out = self.fitted(alias, n_train).predict(h, self.levels if bands else ())
             self.cache[key] = out
+        return self.cache[key]
+
+    def point(self, alias: str, n_train: int, h: int) -> np.ndarray:
+        return self.predict(alias, n_train, h, bands=False)["yhat"].to_numpy()
+
+    def output(self, alias: str, n_train: int, h: int) -> pd.DataFrame:
+        """The forecast as reported: calibrated intervals unless the model's own were asked for."""
+        if self.intervals == "model":
+            return self.predict(alias, n_train, h)
+        key = ("calibrated", alias, n_train, h)
+        if key not in self.cache:
+            native = self.predict(alias, n_train, h)
+            target = self.choose(n_train, h) if alias == "auto" else alias
+            preds = {}
+            for c in calibrate.origins(n_train, h, self.freq, min_train(self.freq)):
+                try:
+                    preds[c] = self.point(target, c, h)
+                except Exception:  # an origin the model cannot fit gives no errors
+                    continue
+            rel = calibrate.errors(self.y, n_train, preds, h)
+            self.cache[key] = calibrate.bands(native, rel, self.levels)
         return self.cache[key]
 
     def candidates(self, n_train: int) -> tuple[str, ...]:
         zeros = float(np.mean(self.y[:n_train] == 0))
         return AUTO_CANDIDATES + (SPARSE_CANDIDATES if zeros >= SPARSE_SHARE else ())
 
-    def choose(self, n_train: int, h: int) -> str:
-        """The candidate with the lowest mean MASE on inner windows ending at n_train."""
-        if n_train in self.choices:
-            return self.choices[n_train]
+    def inner_scores(self, alias: str, n_train: int, h: int) -> np.ndarray:
+        """Mean scaled absolute error per inner origin (errors observed before n_train only)."""
         from crimecast.forecast.metrics import mase_scale
 
         m = models.SEASON_LENGTH.get(self.freq, 1)
-        floor = min_train(self.freq)
-        h_in = h
-        if n_train - AUTO_WINDOWS * h < floor:  # short history: shorter inner windows
-            h_in = (n_train - floor) // AUTO_WINDOWS
-        origins = [n_train - k * h_in for k in range(1, AUTO_WINDOWS + 1)]
-        if h_in < 1:
-            chosen = "seasonal_naive" if n_train > m else "naive"
-        else:
-            scores = {}
+        out = []
+        for c in calibrate.origins(n_train, h, self.freq, min_train(self.freq)):
+            k = min(h, n_train - c)
+            pred = self.point(alias, c, h)[:k]
+            scale = mase_scale(self.y[:c], m) or 1.0
+            out.append(float(np.mean(np.abs(self.y[c : c + k] - pred))) / scale)
+        return np.asarray(out)
+
+    def choose(self, n_train: int, h: int) -> str:
+        """The members' median, or a single candidate that beats it by a margin that passes the
+        paired test over the inner origins."""
+        if n_train in self.choices:
+            return self.choices[n_train]
+        from crimecast.forecast.metrics import ALPHA, SKILL_MARGIN, window_test
+
+        chosen = COMBINATION
+        try:
+            combo = self.inner_scores(COMBINATION, n_train, h)
+        except Exception:
+            combo = np.asarray([])
+        if combo.size >= 2:
+            singles = {}
             for alias in self.candidates(n_train):
-                errs = []
                 try:
-                    for c in origins:
-                        actual = self.y[c : c + h_in]
-                        pred = self.predict(alias, c, h_in)["yhat"].to_numpy()
-                        scale = mase_scale(self.y[:c], m) or 1.0
-                        errs.append(np.mean(np.abs(actual - pred)) / scale)
+                    singles[alias] = self.inner_scores(alias, n_train, h)
                 except Exception:  # a candidate that cannot fit this series is not chosen
                     continue
-                scores[alias] = float(np.mean(errs))
-            chosen = min(scores, key=scores.get) if scores else "naive"
+            if singles:
+                best = min(singles, key=lambda a: singles[a].mean())
+                lead = 1 - singles[best].mean() / combo.mean() if combo.mean() > 0 else 0.0
+                if lead >= SKILL_MARGIN and window_test(combo - singles[best]) < ALPHA:
+                    chosen = best
         self.choices[n_train] = chosen
         return chosen
 
@@ -140,15 +205,16 @@ def forecast_series(
     freq: str,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
     run: Run | None = None,
 ) -> pd.DataFrame:
     """Forecasts of one series, h periods after its last date, for each model (long frame).
     `run` shares fits with another call on the same series (see backtest.run_series)."""
     uid, ds, y = prepare(series)
-    run = run or Run(y, ds, freq, levels, seed)
+    run = run or Run(y, ds, freq, levels, seed, intervals)
     future = calendar.future_dates(ds, freq, horizon)
     with single_threaded():
-        preds = [run.predict(alias, len(y), horizon) for alias in models]
+        preds = [run.output(alias, len(y), horizon) for alias in models]
     bands = ["yhat", *band_columns(levels)]
     values = np.vstack([p[bands].to_numpy() for p in preds])
     out = pd.DataFrame(values, columns=bands)
@@ -178,6 +244,7 @@ def forecast(
     freq: str,
     levels: Sequence[int] = LEVELS,
     seed: int = 42,
+    intervals: str = "calibrated",
     backend: str = "local",
     n_jobs: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -186,8 +253,9 @@ def forecast(
     from crimecast import backends
 
     fn = partial(
-        forecast_series, models=tuple(models), horizon=horizon, freq=freq, levels=levels, seed=seed
-    )
+        forecast_series, models=tuple(models), horizon=horizon, freq=freq, levels=levels,
+        seed=seed, intervals=intervals,
+    )  # fmt: skip
     cols = ["unique_id", "ds", "model", "yhat", *band_columns(levels)]
     out = backends.get(backend).map_groups(
         panel[PANEL_COLUMNS], "unique_id", fn, n_jobs=n_jobs, columns=cols
@@ -196,18 +264,15 @@ def forecast(
 
 
 def auto_choices(fc: pd.DataFrame) -> pd.DataFrame:
-    """Which model `auto` picked per series (the model whose rows it copies), when that model is
-    in the same frame; `(other)` when it is not."""
-    if "cutoff" in fc.columns:
-        keys = ["unique_id", "cutoff"]
-    else:
-        keys = ["unique_id"]
+    """What `auto` was per series (and cutoff): the single model whose point forecast it copies
+    when that model is in the same frame, else `combination` (the members' median)."""
+    keys = ["unique_id", "cutoff"] if "cutoff" in fc.columns else ["unique_id"]
     rows = []
     for key, g in fc.groupby(keys, sort=True):
         auto = g[g["model"] == "auto"]["yhat"].to_numpy()
         if auto.size == 0:
             continue
-        chosen = "(other)"
+        chosen = COMBINATION
         for alias in AUTO_CANDIDATES + SPARSE_CANDIDATES:
             other = g[g["model"] == alias]["yhat"].to_numpy()
             if other.size == auto.size and np.allclose(other, auto, rtol=0, atol=1e-9):

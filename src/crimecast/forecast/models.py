@@ -193,6 +193,8 @@ class ETS(BaseModel):
         n = self.y.size
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if not levels:  # the point forecast alone (calibration origins need no more)
+                return finish(pd.DataFrame({"yhat": np.asarray(self.result.forecast(h), float)}))
             pred = self.result.get_prediction(start=n, end=n + h - 1)
             out = {"yhat": np.asarray(pred.predicted_mean, float)}
             for lv in levels:
@@ -269,12 +271,15 @@ class TSB(_Intermittent):
 def _registry() -> dict[str, type]:
     from crimecast.forecast.prophet_model import ProphetModel
     from crimecast.forecast.sarimax import Sarimax
+    from crimecast.forecast.sf_models import STL, Theta
 
     return {
         "naive": Naive,
         "seasonal_naive": SeasonalNaive,
         "ets": ETS,
         "sarimax": Sarimax,
+        "theta": Theta,
+        "stl": STL,
         "prophet": ProphetModel,
         "croston": Croston,
         "tsb": TSB,
@@ -283,7 +288,9 @@ def _registry() -> dict[str, type]:
 
 # Composite models are computed by the engine from their members' forecasts (no refit).
 COMPOSITE = ("ensemble", "auto")
-BASE_MODELS = ("naive", "seasonal_naive", "ets", "sarimax", "prophet", "croston", "tsb")
+BASE_MODELS = (
+    "naive", "seasonal_naive", "ets", "sarimax", "theta", "stl", "prophet", "croston", "tsb"
+)  # fmt: skip
 ALL_MODELS = BASE_MODELS + COMPOSITE
 
 

@@ -93,6 +93,8 @@ class ProphetModel(BaseModel):
         m = self.model
         m.uncertainty_samples = 0  # the point forecast alone, then one set of samples
         point = m.predict(future)["yhat"].to_numpy(float)
+        if not levels:
+            return finish(pd.DataFrame({"yhat": np.expm1(point)}))
         m.uncertainty_samples = self.uncertainty_samples
         np.random.seed(self.seed)
         samples = m.predictive_samples(future)["yhat"]

@@ -114,6 +114,8 @@ class Sarimax(BaseModel):
         x = self.exog_future(h)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if not levels:
+                return finish(pd.DataFrame({"yhat": np.asarray(self.result.forecast(h, exog=x))}))
             fc = self.result.get_forecast(h, exog=x)
             out = {"yhat": np.asarray(fc.predicted_mean, float)}
             for lv in levels:
