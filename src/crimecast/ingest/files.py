@@ -230,6 +230,12 @@ def read_header(path: Path, gz: bool, encoding: str) -> tuple[list[str], str]:
         first = fh.readline()
         sample = first + "".join(fh.readline() for _ in range(5))
     first = first.lstrip("\ufeff")
+    if first.lstrip().lower().startswith(("<!doctype html", "<html")):
+        raise InputFileError(
+            f"{path}: the file is a web page (HTML), not a data export",
+            hint="the download saved the portal's page instead of its data: download the CSV "
+            "export again (on the dataset's page: Export, CSV), or use crimecast fetch",
+        )
     if not first.strip():
         raise InputFileError(
             f"{path}: the first line is blank; expected a header row",
@@ -396,7 +402,10 @@ def _frame_to_table(
         text[missing] = None
         df[col] = text
     if len(df) == 0:
-        raise InputFileError(f"{path}: the file holds no records")
+        raise InputFileError(
+            f"{path}: the file holds no records (an empty list)",
+            hint="check the export or the API query: it returned no rows",
+        )
     mapping = map_columns(columns)
     check_required(path, mapping, columns)
     con.register("_frame", df)
