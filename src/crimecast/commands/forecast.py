@@ -192,6 +192,28 @@ def forecast_cmd(
         highlight=False,
     )
     _write_risk(fc, df, freq, chosen, path, None if input_ is not None else (store, filters))
+    print_gates(fc, df, freq, chosen)
+
+
+def print_gates(fc, history, freq, chosen, scores=None, out: Console | None = None):
+    """Ashby's reliability gates of the recommended model (auto, else the first) per series, in
+    words; returns the gates frame of every model."""
+    from crimecast.forecast import gates
+
+    out = out or console
+    table = gates.gates(history, fc, freq, scores)
+    model = "auto" if "auto" in chosen else chosen[0]
+    mine = table[table["model"] == model]
+    passed = mine[mine["gates"] == ""]
+    out.print(
+        f"reliability gates ({model}): {len(passed)} of {len(mine)} series pass every gate",
+        highlight=False,
+    )
+    for _, r in mine[mine["gates"] != ""].head(25).iterrows():
+        out.print(f"[yellow]{r['unique_id']}:[/] {gates.sentence(r)}", highlight=False)
+    if len(mine) - len(passed) > 25:
+        out.print(f"... and {len(mine) - len(passed) - 25} more", highlight=False)
+    return table
 
 
 def _write_risk(fc, history, freq, chosen, path: Path, store_and_filters) -> None:
@@ -205,12 +227,15 @@ def _write_risk(fc, history, freq, chosen, path: Path, store_and_filters) -> Non
     exceed.to_csv(path.with_name(path.stem + "_exceed.csv"), index=False)
     if len(exceed):
         t = Table(title=f"next 12 months vs last 12 ({model})")
-        for c in ("series", "last 12", "next 12 (median)", "80% range", "P(higher)"):
+        cols = ("series", "last 12", "next 12 (median)", "80% range", "P(higher)", "P(lower)",
+                "P(same, ±3%)")  # fmt: skip
+        for c in cols:
             t.add_column(c, justify="left" if c == "series" else "right")
         for _, r in exceed.head(25).iterrows():
             t.add_row(
                 r["unique_id"], f"{r['last_12']:,.0f}", f"{r['next_12_median']:,.0f}",
-                f"{r['next_12_lo_80']:,.0f}-{r['next_12_hi_80']:,.0f}", f"{r['prob_exceed']:.0%}",
+                f"{r['next_12_lo_80']:,.0f}-{r['next_12_hi_80']:,.0f}", f"{r['prob_higher']:.0%}",
+                f"{r['prob_lower']:.0%}", f"{r['prob_same']:.0%}",
             )  # fmt: skip
         console.print(t)
     written = ["_peaks", "_exceed"]
@@ -354,8 +379,12 @@ def backtest_cmd(
     cv.to_csv(path, index=False, date_format="%Y-%m-%d")
     summary = metrics.summary(cv, df, freq)
     spath = summary_out or path.with_name(path.stem + "_summary.csv")
-    summary.to_csv(spath, index=False)
     print_summary(summary)
+    last = cv[cv["cutoff"] == cv.groupby("unique_id")["cutoff"].transform("max")]
+    hist = df.merge(last.groupby("unique_id")["cutoff"].max().rename("c"), on="unique_id")
+    gates = print_gates(last, hist[hist["ds"] <= hist["c"]], freq, chosen, summary)
+    summary = summary.merge(gates[["unique_id", "model", "gates"]], on=["unique_id", "model"])
+    summary.to_csv(spath, index=False)
     if "auto" in chosen:
         picks = engine.auto_choices(cv)
         counts = picks["chosen"].value_counts()

@@ -9,6 +9,7 @@ Metrics (over every backtest point of a series and model, across windows):
                  the history is shorter than a season). Below 1: better than the in-sample
                  seasonal naive; above 1: worse.
     wape         sum |error| / sum |actual|
+    mape         mean |error| / actual over the periods with an actual above 0
     coverage_80, coverage_95   share of actuals inside the 80% / 95% interval
     width_80, width_95         mean width of the interval
 
@@ -75,6 +76,13 @@ def _wape(g):
     return float(np.sum(np.abs(g["y"] - g["yhat"])) / denom) if denom else np.nan
 
 
+def _mape(g):
+    pos = g["y"] > 0
+    return (
+        float(np.mean(np.abs(g["y"][pos] - g["yhat"][pos]) / g["y"][pos])) if pos.any() else np.nan
+    )
+
+
 def _coverage(level: int) -> Callable:
     return lambda g: float(np.mean((g["y"] >= g[f"lo_{level}"]) & (g["y"] <= g[f"hi_{level}"])))
 
@@ -88,6 +96,7 @@ METRICS: dict[str, Callable[[pd.DataFrame], float]] = {
     "rmse": _rmse,
     "mase": _mase,
     "wape": _wape,
+    "mape": _mape,
     "coverage_80": _coverage(80),
     "coverage_95": _coverage(95),
     "width_80": _width(80),

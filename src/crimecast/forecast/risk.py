@@ -10,7 +10,9 @@
   split normal whose two halves match the 95% bounds below and above the point forecast; periods
   are drawn equicorrelated with correlation `rho` (default 0.5: forecast errors a few months
   apart move together, which makes the sum's spread wider than independent draws would), and
-  draws are clipped at 0.
+  draws are clipped at 0. With calibrated intervals (the default) the 95% bounds come from the
+  series' own backtest errors, so the simulated paths carry those errors. Beside P(higher) it
+  gives P(lower) and P(about the same), a total within SAME_BAND (3%) of the last 12 months'.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 from scipy.stats import norm
 
 PERIODS_PER_YEAR = {"MS": 12, "W": 52, "D": 365, "YS": 1}
+SAME_BAND = 0.03
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -109,6 +112,9 @@ def prob_exceed(
                 "next_12_lo_80": float(np.quantile(totals, 0.1)),
                 "next_12_hi_80": float(np.quantile(totals, 0.9)),
                 "prob_exceed": float(np.mean(totals > last)),
+                "prob_higher": float(np.mean(totals > last * (1 + SAME_BAND))),
+                "prob_lower": float(np.mean(totals < last * (1 - SAME_BAND))),
+                "prob_same": float(np.mean(np.abs(totals - last) <= last * SAME_BAND)),
             }
         )
     return pd.DataFrame(
@@ -120,5 +126,8 @@ def prob_exceed(
             "next_12_lo_80",
             "next_12_hi_80",
             "prob_exceed",
+            "prob_higher",
+            "prob_lower",
+            "prob_same",
         ],
     )
