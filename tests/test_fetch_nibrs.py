@@ -339,9 +339,9 @@ def test_victims_only_with_the_flag_and_kept_for_aggregates(
     cli_env, portal, offenses, tmp_path, capsys
 ):
     victims = [
-        dict(r, vict_age="34", vict_sex="F", vict_descent="H", victim_type="I",
-             **{":id": r[":id"] + "v"})
-        for r in offenses[:20]
+        dict(r, uniquevictimno=f"{r['caseno']}V{i:02d}", vict_age="34", vict_sex="F",
+             vict_descent="H", victim_type="I", **{":id": r[":id"] + "v"})
+        for i, r in enumerate(offenses[:20])
     ]  # fmt: skip
     portal.datasets[VICTIMS.dataset_id] = victims
     store = tmp_path / "store"
@@ -353,3 +353,27 @@ def test_victims_only_with_the_flag_and_kept_for_aggregates(
     assert summary["lapd-2020-present"]["ingest"]["stored"] == 50
     pending = json.loads((store / "downloads" / VICTIMS.name / "state.json").read_text())
     assert pending["pending_ingest"] == ["batch-0001-full"]
+
+
+# --- the simulator's NIBRS file and the portal's pages share one layout -----------------------------
+def test_simulated_nibrs_offenses_served_by_the_portal_come_back_field_for_field(portal, tmp_path):
+    from crimecast.ingest import simulate_nibrs as sn
+
+    era = sn.simulate_era(400, seed=11, start="2024-01-01", end="2026-06-30", layout="nibrs")
+    csv = sn.write_files(era, tmp_path / "unused.csv", tmp_path / "n.simulated.csv")[0]
+    served = api_rows_from_export(csv, era.nibrs.num_rows)
+    assert ISSUE_FIELDS <= {k for r in served for k in r}  # null fields are left out per row
+    portal.datasets[NIBRS.dataset_id] = served
+    with ReplayServer(portal) as srv:
+        result = socrata.download(NIBRS, client_for(srv.url), tmp_path / "dl", page_size=150)
+    got = on_disk(tmp_path / "dl" / NIBRS.name / "batch-0001-full")
+    assert result.rows_fetched == era.nibrs.num_rows == len(got)
+    assert sorted(r["uniquenibrno"] for r in got) == sorted(
+        era.nibrs.column("uniquenibrno").to_pylist()
+    )
+    assert set().union(*got) - {
+        ":id",
+        ":created_at",
+        ":updated_at",
+        ":@computed_region_qz3q_ghft",
+    } <= set(sn.NIBRS_COLUMNS)

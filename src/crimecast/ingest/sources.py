@@ -120,7 +120,7 @@ SOURCES: tuple[Source, ...] = (
         "demographic tables; aggregated, never exported per row",
         layout="nibrs-victims",
         refresh=BY_REPORT_WINDOW,
-        record_key="uniquenibrno",
+        record_key="uniquevictimno",
         refresh_days=120,
         default=False,
         person_level=True,
