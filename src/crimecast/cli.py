@@ -1,32 +1,18 @@
 """The one console script: `crimecast <command>`.
 
-Commands live in `crimecast/commands/<name>.py`, each with a `register(app)` function, so that the
-parts of crimecast can grow without one file owning them all. Every CrimecastError is printed as a
+Commands live in `crimecast/commands/<name>.py`, each with a `register(app)` function; this file
+only puts them together. Every CrimecastError is printed as a
 message with its fix, never as a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from rich.console import Console
 
 from crimecast.errors import CrimecastError
-
-# Modules under crimecast.commands, in the order their commands appear in --help.
-COMMAND_MODULES = (
-    "run",
-    "data",
-    "fetch",
-    "simulate",
-    "eda",
-    "hotspots",
-    "forecast",
-    "serve",
-    "settings",
-)
 
 app = typer.Typer(
     name="crimecast",
@@ -40,13 +26,20 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"crimecast.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"crimecast.commands.{name}":
-                continue  # a part that is not built yet
-            raise
+    from crimecast.commands import (
+        data,
+        eda,
+        fetch,
+        forecast,
+        hotspots,
+        run,
+        serve,
+        settings,
+        simulate,
+    )
+
+    # the order of --help
+    for module in (run, data, fetch, simulate, eda, hotspots, forecast, serve, settings):
         module.register(app)
 
 

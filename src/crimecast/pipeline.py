@@ -1,13 +1,13 @@
 """`crimecast run`: data -> completeness -> EDA -> hotspots -> forecasts with backtests -> report.
 
 The orchestration only: every analysis is the public function of its own part (crimecast.eda,
-crimecast.spatial, crimecast.panel / crimecast.forecast); this module calls them, writes their
-outputs into the run directory and remembers what it computed. A part that is not installed is
-skipped and said so ("not available") in the report and in run.json, never faked.
+crimecast.spatial, crimecast.panel / crimecast.forecast); this module reads one snapshot of the
+store, calls them, writes their outputs into the run directory and remembers what it computed.
 
 Caching: each step's result is pickled under `OUT/.cache/` with a key made of the store's ingest
 ledger (what data is in the store), the options that step depends on, the crimecast version and
-which parts are available. Re-running with nothing new loads every step from the cache ("reused").
+a digest of crimecast's own code. Re-running with nothing new loads every step from the cache
+("reused").
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import json
 import pickle
 import platform
@@ -126,18 +125,6 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def available_parts() -> dict[str, bool]:
-    """Which analysis parts are installed in this checkout (each is built by its own issue)."""
-    out = {}
-    for name in ("eda", "profiles", "spatial", "panel", "forecast"):
-        try:
-            importlib.import_module(f"crimecast.{name}")
-            out[name] = True
-        except ImportError:
-            out[name] = False
-    return out
-
-
 class Cache:
     """Pickled step results under OUT/.cache, valid while their key matches."""
 
@@ -171,13 +158,8 @@ class Cache:
 # -- the data step ---------------------------------------------------------------------------------
 def _simulate_demo(options: RunOptions, workdir: Path) -> Path:
     """Write the small simulated city for --demo (deterministic by seed, so re-runs skip it)."""
-    try:
-        simulate = importlib.import_module("crimecast.ingest.simulate")
-    except ImportError as exc:
-        raise CrimecastError(
-            "the simulator (crimecast.ingest.simulate) is not installed in this checkout",
-            hint="use --source FILE... with LAPD incident files instead of --demo",
-        ) from exc
+    from crimecast.ingest import simulate
+
     # the NIBRS break is simulated too, so the demo shows how crimecast keeps it out of models
     table = simulate.simulate_table(
         options.demo_rows,
@@ -279,7 +261,6 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     result.steps = list(records.values())
     emit = on_event or (lambda *_: None)
     cache = Cache(out)
-    parts = available_parts()
     started = time.perf_counter()
 
     def timed(name: str, fn: Callable[[], tuple[str, str]]):
@@ -311,12 +292,12 @@ def run(options: RunOptions, on_event: Callback | None = None) -> RunResult:
     # that starts mid-run neither waits for the run nor changes what it sees.
     snapshot = Store.snapshot(result.store)
     try:
-        return _analyse(options, result, snapshot, cache, records, timed, data, parts, started)
+        return _analyse(options, result, snapshot, cache, records, timed, data, started)
     finally:
         snapshot.close()
 
 
-def _analyse(options, result, snapshot, cache, records, timed, data, parts, started) -> RunResult:
+def _analyse(options, result, snapshot, cache, records, timed, data, started) -> RunResult:
     out = result.out
     if snapshot.count() == 0:
         raise StoreError(
@@ -332,11 +313,10 @@ def _analyse(options, result, snapshot, cache, records, timed, data, parts, star
         info=info,
         completeness=completeness,
         options=asdict(options),
-        parts=parts,
         snapshot=snapshot,
     )
     results: dict[str, dict] = {"data": data}
-    base = {"ledger": ledger, "crimecast": __version__, "code": code_digest(), "parts": parts}
+    base = {"ledger": ledger, "crimecast": __version__, "code": code_digest()}
     step_opts = {
         "completeness": {},
         "fitness": {},
