@@ -1,7 +1,9 @@
 """Fetch benchmark: `socrata.download` (paged GETs + atomic page files + state.json) of a dataset
 served by the local replay portal (tests/replay_server.py), against the floor: a bare
 `requests.get` + `json.loads` loop over the very same pages (no saving, no retries). Then the
-ingest of the downloaded pages into a fresh store.
+ingest of the downloaded pages into a fresh store. Then the NIBRS offenses (replayed records in
+the NIBRS fields, 700 cases a day): a full download, and a refresh by the trailing report window
+(`date_rptd >= newest - 120 days`), which fetches the last four months again by design.
 
 The portal serves real LAPD rows (the 10k ivanco19 2020 sample) repeated with new ids up to
 `min(rows, 200_000)` rows, so the benchmark stays kind to a shared machine; pages are the
@@ -70,6 +72,7 @@ def run(rows: int) -> dict:
         with Store(Path(tmp) / "store") as st:
             reports = st.ingest_files(result.pending, source=source.name)
         ingest_s = time.perf_counter() - t0
+        nibrs = _nibrs(srv, portal, Path(tmp) / "downloads", n)
     assert got == result.rows_fetched == n
     stored = sum(r.stored for r in reports)
     return {
@@ -83,6 +86,28 @@ def run(rows: int) -> dict:
         "ingest_rows_per_s": round(n / ingest_s),
         "stored": stored,
         "reconciles": all(r.reconciles for r in reports),
+        **nibrs,
+    }
+
+
+def _nibrs(srv, portal, downloads: Path, n: int) -> dict:
+    from crimecast.ingest import socrata, sources
+    from replay_server import nibrs_offense_rows
+
+    source = sources.get("lapd-nibrs-offenses")
+    portal.datasets[source.dataset_id] = nibrs_offense_rows(n // 2, per_day=700)
+    client = socrata.PortalClient(srv.url, retries=0)
+    t0 = time.perf_counter()
+    full = socrata.download(source, client, downloads, PAGE)
+    t1 = time.perf_counter()
+    refresh = socrata.download(source, client, downloads, PAGE)
+    t2 = time.perf_counter()
+    return {
+        "nibrs_rows": full.rows_fetched,
+        "nibrs_download_s": round(t1 - t0, 2),
+        "nibrs_refresh_rows": refresh.rows_fetched,
+        "nibrs_refresh_s": round(t2 - t1, 2),
+        "nibrs_refresh_where": refresh.where,
     }
 
 

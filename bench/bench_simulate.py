@@ -2,7 +2,8 @@
 
 crimecast: `simulate_table` (vectorised numpy) then `write_csv` (DuckDB COPY of the Arrow table).
 Baseline, measured in the same run on the same rows: the usual pandas way of writing the file,
-`DataFrame.to_csv`.
+`DataFrame.to_csv`. Then the NIBRS era (`simulate_era(..., layout='both')`, 2010 to today): the
+same N reports shared between a tapering legacy export and a NIBRS offense file, both written.
 
     .venv/bin/python bench/run.py simulate --rows 1000000
 """
@@ -17,7 +18,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from crimecast.ingest import simulate_nibrs  # noqa: E402
 from crimecast.ingest.simulate import simulate_table, write_csv  # noqa: E402
+
+
+def _era(rows: int, tmp: Path) -> dict:
+    import datetime as dt
+
+    t0 = time.perf_counter()
+    era = simulate_nibrs.simulate_era(rows, seed=42, end=dt.date.today().isoformat())
+    t1 = time.perf_counter()
+    simulate_nibrs.write_files(era, tmp / "era.simulated.csv", tmp / "era-nibrs.simulated.csv")
+    t2 = time.perf_counter()
+    return {
+        "era_legacy_rows": era.legacy.num_rows,
+        "era_nibrs_offense_rows": era.nibrs.num_rows,
+        "era_cases_in_both": era.cases_in_both,
+        "era_generate_s": round(t1 - t0, 2),
+        "era_write_s": round(t2 - t1, 2),
+    }
 
 
 def run(rows: int) -> dict:
@@ -33,6 +52,8 @@ def run(rows: int) -> dict:
         t3 = time.perf_counter()
         frame.to_csv(Path(tmp) / "pandas.csv", index=False)
         t4 = time.perf_counter()
+        del frame, table
+        era = _era(rows, Path(tmp))
     total = t2 - t0
     return {
         "rows": rows,
@@ -44,4 +65,5 @@ def run(rows: int) -> dict:
         "pandas_to_csv_s": round(t4 - t3, 2),
         "write_speedup_vs_pandas": round((t4 - t3) / (t2 - t1), 1),
         "target_1m_rows_s": 30,
+        **era,
     }

@@ -107,18 +107,22 @@ _NIBRS_OFFENSES = (
 
 
 def nibrs_offense_rows(
-    cases: int, start: int = 0, updated: dt.datetime | None = None, first_day: str = "2024-03-07"
+    cases: int,
+    start: int = 0,
+    updated: dt.datetime | None = None,
+    first_day: str = "2024-03-07",
+    per_day: int = 1,
 ) -> list[dict]:
     """NIBRS offense records as the SODA API returns them for k7nn-b2ep: `cases` cases from case
-    number 240100000 + `start`, each with 1-3 offenses (case i has 1 + i % 3), reported one per
-    case and day from `first_day`."""
+    number 240100000 + `start`, each with 1-3 offenses (case i has 1 + i % 3), reported `per_day`
+    cases a day from `first_day`."""
     updated = updated or dt.datetime(2026, 9, 1, 8, 0, 0)
     day0 = dt.date.fromisoformat(first_day)
     rows = []
     for i in range(start, start + cases):
         caseno = str(240100000 + i)
         n = 1 + i % 3
-        rptd = day0 + dt.timedelta(days=i)
+        rptd = day0 + dt.timedelta(days=i // per_day)
         occ = rptd - dt.timedelta(days=i % 4)
         area = 1 + i % 21
         for seq in range(1, n + 1):
