@@ -253,5 +253,12 @@ def register(app, cube: Cube, outputs: RunOutputs) -> None:
             and str(mine["warnings"].iloc[0]) not in ("", "nan")
         ):
             note += f" Reliability: {mine['warnings'].iloc[0]}."
+        if len(mine) and "gates" in mine.columns:  # Ashby's reliability gates
+            failed = str(mine["gates"].iloc[0])
+            note += (
+                f" Ashby's reliability gates: fails {failed}."
+                if failed not in ("", "nan")
+                else " Ashby's reliability gates: all pass."
+            )
         fig = views.forecast_figure(history, fc, bt, sid, model, flagged)
         return fig, data, cols, note

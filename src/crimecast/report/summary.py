@@ -165,6 +165,45 @@ def seg(key: str, value, label: str, fmt: str = "{:,.0f}") -> dict:
     return {"key": key, "value": value, "label": label, "fmt": fmt}
 
 
+def outlook_bullets(outlook: pd.DataFrame | None) -> list:
+    """The citywide P(next 12 months higher / lower / about the same as the last 12)."""
+    if outlook is None or outlook.empty or "city" not in set(outlook["unique_id"]):
+        return []
+    r = outlook[outlook["unique_id"] == "city"].iloc[0]
+    pct = "{:.0%}"
+    return [
+        [
+            "Next 12 months against the last 12, citywide (simulated from the forecast's "
+            "calibrated intervals): higher with probability ",
+            seg("fc_city_p_higher", float(r["prob_higher"]), "P(higher)", pct),
+            ", lower ",
+            seg("fc_city_p_lower", float(r["prob_lower"]), "P(lower)", pct),
+            ", about the same (within 3%) ",
+            seg("fc_city_p_same", float(r["prob_same"]), "P(about the same)", pct),
+            ".",
+        ]
+    ]
+
+
+def gate_warnings(reliability: pd.DataFrame | None, verdicts: dict[str, str]) -> list[str]:
+    """Ashby's reliability gates: the citywide forecast's, and how many series pass them all."""
+    if reliability is None or reliability.empty:
+        return []
+    out = []
+    city = reliability[reliability["unique_id"] == "city"]
+    if len(city) and not verdicts.get("city"):
+        out.append(f"The citywide forecast ({city['model'].iloc[0]}) "
+                   f"{city['reliability'].iloc[0]}.")  # fmt: skip
+    ok = int((reliability["gates_failed"] == 0).sum())
+    out.append(
+        f"{ok} of {len(reliability)} series' forecasts pass every one of Ashby's reliability "
+        "gates (24+ months of history, a mean of 5+ a month, at most half zeros, a horizon of at "
+        "most 12 months and half the history, MAPE up to 20%, MASE up to 1.5, a 95% interval "
+        "at most twice the forecast); tables/forecast_gates.csv gives each series' gates."
+    )
+    return out
+
+
 def forecast_summary(
     chosen: pd.DataFrame,
     train: pd.DataFrame,
@@ -172,6 +211,8 @@ def forecast_summary(
     models,
     tested: bool = True,
     verdicts: dict[str, str] | None = None,
+    reliability: pd.DataFrame | None = None,
+    outlook: pd.DataFrame | None = None,
 ) -> dict:
     """Bullets and warnings from the chosen forecast of each series (pure). `verdicts` maps a
     series to the reason the data cannot carry it ('' when it can; crimecast.fitness): no
@@ -220,6 +261,9 @@ def forecast_summary(
                 ")",
             ]
         bullets.append([*risk, "."])
+    if len(city) and not verdicts.get("city"):
+        bullets += outlook_bullets(outlook)
+    warnings += gate_warnings(reliability, verdicts)
     areas = chosen[
         chosen["unique_id"].str.startswith("area:") & ~chosen["unique_id"].str.contains(r"\|")
     ]
