@@ -32,13 +32,16 @@ FREQS = ("D", "W", "MS", "YS")
 PANEL_COLUMNS = ["unique_id", "ds", "y"]
 EXCLUDED_COLUMNS = ["unique_id", "ds", "y", "reason"]
 
-_TRUNC = {
+# The one frequency map: a pandas frequency -> the period it counts (as DuckDB's and Spark's
+# date_trunc name it; both start a week on Monday, ISO).
+PERIOD_UNITS = {
     "D": "day",
     "W": "week",
     "MS": "month",
     "YS": "year",
-}  # DuckDB's week starts on Monday (ISO)
-_UID_SQL = {
+}
+# Each level's series id, as SQL over the incidents (DuckDB and Spark SQL alike).
+SERIES_ID_SQL = {
     "city": "'city'",
     "area": "'area:' || area_name",
     "category": "'category:' || crime_category",
@@ -168,8 +171,8 @@ def build(
     check_level_freq(level, freq)
     where, params = (filters or Filters()).to_sql()
     sql = (
-        f"SELECT {_UID_SQL[level]} AS unique_id, "
-        f"CAST(date_trunc('{_TRUNC[freq]}', occurred_date) AS TIMESTAMP) AS ds, "
+        f"SELECT {SERIES_ID_SQL[level]} AS unique_id, "
+        f"CAST(date_trunc('{PERIOD_UNITS[freq]}', occurred_date) AS TIMESTAMP) AS ds, "
         f"count(*) AS y FROM incidents WHERE {where} AND occurred_date IS NOT NULL "
         "GROUP BY ALL"
     )

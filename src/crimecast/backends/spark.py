@@ -42,7 +42,6 @@ EXTRA_UID_SQL = {
     "district_category": "'district:' || lpad(CAST(rpt_dist AS STRING), 4, '0') "
     "|| '|category:' || crime_category",
 }
-_TRUNC = {"D": "DAY", "W": "WEEK", "MS": "MONTH"}  # Spark's WEEK truncates to Monday
 _STEP = {"D": "INTERVAL 1 DAY", "W": "INTERVAL 7 DAYS", "MS": "INTERVAL 1 MONTH"}
 
 _MASTER = re.compile(
@@ -261,7 +260,7 @@ def _uid_sql(level: str) -> str:
     if level in EXTRA_UID_SQL:
         return EXTRA_UID_SQL[level]
     panel_mod.check_level_freq(level, "D")
-    return panel_mod._UID_SQL[level]
+    return panel_mod.SERIES_ID_SQL[level]
 
 
 def panel_frame(spark, parquet_dir, level: str, freq: str, filters: Filters | None = None):
@@ -281,7 +280,7 @@ def panel_frame(spark, parquet_dir, level: str, freq: str, filters: Filters | No
     where, params = (filters or Filters()).to_sql()
     counts = spark.sql(
         f"SELECT {uid} AS unique_id, "
-        f"CAST(date_trunc('{_TRUNC[freq]}', occurred_date) AS TIMESTAMP_NTZ) AS ds, "
+        f"CAST(date_trunc('{panel_mod.PERIOD_UNITS[freq]}', occurred_date) AS TIMESTAMP_NTZ) AS ds, "
         f"count(*) AS y FROM crimecast_incidents WHERE ({where}) AND occurred_date IS NOT NULL "
         "GROUP BY 1, 2",
         args=list(params),

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from crimecast.panel import PERIOD_UNITS
+
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 66, 744, 36, 246  # the plot area, in pixels
 BLUE, INK, GRID, MUTED = (0, 114, 178), (29, 36, 48), (226, 230, 235), (91, 101, 115)
-UNIT = {"D": "day", "W": "week", "MS": "month"}
 
 
 @lru_cache(maxsize=4)
@@ -70,7 +71,7 @@ def _text(draw: ImageDraw.ImageDraw, xy, text: str, size: int, anchor: str, fill
 
 def series_png(df: pd.DataFrame, freq: str, simulated: bool) -> bytes:
     """The series (columns ds, y) as a PNG: incidents per day, week or month."""
-    unit = UNIT[freq]
+    unit = PERIOD_UNITS[freq]
     img = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(img)
     title = f"Reported incidents per {unit}" + (" (SIMULATED data)" if simulated else "")

@@ -20,12 +20,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from crimecast import schema
+from crimecast import panel, schema
 from crimecast.errors import StoreError
 from crimecast.filters import AGE_BANDS, Filters
 from crimecast.store import DB_NAME, Store
 
-FREQS = {"D": "day", "W": "week", "MS": "month"}
+FREQS = {f: panel.PERIOD_UNITS[f] for f in ("D", "W", "MS")}  # what the dashboard offers
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP_COLUMNS = {"crime": "crime_desc", "premise": "premise_desc", "weapon": "weapon_desc"}
 # the columns copied, as the SQL that types them; ENUM columns are filled in at load time

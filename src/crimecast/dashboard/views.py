@@ -12,9 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crimecast.forecast.plots import add_forecast
+from crimecast.panel import PERIOD_UNITS
 
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
-UNIT = {"D": "day", "W": "week", "MS": "month"}
 
 
 GREY = "#7f8793"
@@ -104,7 +104,7 @@ def series_figure(
     label: str = "",
 ) -> go.Figure:
     """Incidents per day/week/month, with a forecast and its 80% / 95% intervals when given."""
-    unit = UNIT[freq]
+    unit = PERIOD_UNITS[freq]
     title = f"Reported incidents per {unit}{label}"
     if df.empty:
         return empty_figure(title, "No incidents match these filters")
