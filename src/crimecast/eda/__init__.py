@@ -6,8 +6,7 @@ figures out; nothing here opens the store).
     specs.py    what each figure shows (titles that state the finding, completeness marks)
     figures.py  Plotly rendering;  static.py  Matplotlib PNG rendering
 
-`build(incidents, completeness)` runs all of it and is what `crimecast eda`, the report and the
-dashboard call:
+`build(incidents, completeness)` runs all of it and is what `crimecast eda` and the report call:
 
     result = eda.build(store.incidents(filters, columns=eda.COLUMNS), store.completeness())
     result.tables["monthly"]; result.figure("monthly"); result.specs
