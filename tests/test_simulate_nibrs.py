@@ -9,6 +9,8 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from typer.testing import CliRunner
 
 from crimecast.cli import app
@@ -184,3 +186,23 @@ def test_today_end_is_accepted():
     assert era.nibrs.num_rows > 0
     rptd = era.nibrs.column("date_rptd").cast(pa.string()).to_pylist()
     assert max(rptd)[:10] <= today
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    rows=hs.integers(200, 3000),
+    seed=hs.integers(0, 10_000),
+    start=hs.dates(dt.date(2023, 1, 1), dt.date(2024, 6, 30)),
+    days=hs.integers(250, 900),
+)
+def test_any_arguments_give_consistent_cases_and_feeds(rows, seed, start, days):
+    end = min(start + dt.timedelta(days=days), dt.date(2026, 10, 31))
+    era = sn.simulate_era(rows, seed=seed, start=start, end=end, layout="both")
+    df = plain(era.nibrs)
+    assert df["uniquenibrno"].is_unique
+    sizes = df.groupby("caseno")["caseno"].transform("size")
+    assert (df["totaloffensecount"] == sizes).all()
+    assert (df["date_rptd"].str[:10] >= sim.schema.NIBRS_SWITCH).all()
+    assert (df["date_rptd"].str[:10] <= end.isoformat()).all()
+    legacy_ids = set(era.legacy.column("DR_NO").to_pylist())
+    assert len(legacy_ids & set(df["caseno"])) == era.cases_in_both
