@@ -206,3 +206,17 @@ def test_any_arguments_give_consistent_cases_and_feeds(rows, seed, start, days):
     assert (df["date_rptd"].str[:10] <= end.isoformat()).all()
     legacy_ids = set(era.legacy.column("DR_NO").to_pylist())
     assert len(legacy_ids & set(df["caseno"])) == era.cases_in_both
+
+
+def test_demo_files_span_2016_to_today_in_both_feeds(tmp_path):
+    today = dt.date.today().isoformat()
+    legacy_csv, nibrs_csv = sn.write_demo_files(30_000, 42, "2016-01-01", today, tmp_path)
+    assert legacy_csv.name == sim.default_name(30_000, 42)
+    assert nibrs_csv.name == sn.nibrs_name(30_000, 42)
+    legacy = pd.read_csv(legacy_csv, dtype=str, usecols=["Date Rptd"])
+    nibrs = pd.read_csv(nibrs_csv, dtype=str, usecols=["date_rptd", "caseno"])
+    rptd = pd.to_datetime(legacy["Date Rptd"], format="%m/%d/%Y %I:%M:%S %p")
+    assert rptd.min() < pd.Timestamp("2016-02-01") and rptd.max() < pd.Timestamp("2025-04-01")
+    assert nibrs["date_rptd"].min()[:10] == sim.schema.NIBRS_SWITCH
+    assert nibrs["date_rptd"].max()[:7] >= (dt.date.today() - dt.timedelta(days=31)).isoformat()[:7]
+    assert nibrs["caseno"].nunique() < len(nibrs)  # cases of several offenses

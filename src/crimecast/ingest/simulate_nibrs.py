@@ -254,3 +254,15 @@ def write_files(era: Era, legacy_path: str | Path, nibrs_path: str | Path) -> li
     if era.nibrs is not None:
         out.append(write_csv(era.nibrs, check_writable(nibrs_path), NIBRS_COLUMNS))
     return out
+
+
+def write_demo_files(
+    rows: int, seed: int, start, end, workdir: str | Path, layout: str = "both"
+) -> list[Path]:
+    """Simulate and write the demo city's files into `workdir` under their default names (the
+    legacy export first, then the NIBRS offenses): what `crimecast run --demo` ingests."""
+    era = simulate_era(rows, seed=seed, start=start, end=end, layout=layout)
+    workdir = Path(workdir)
+    return write_files(
+        era, workdir / sim.default_name(rows, seed), workdir / nibrs_name(rows, seed)
+    )
