@@ -28,6 +28,21 @@ def _csv(path: Path, first_id: int, n: int) -> Path:
     return path
 
 
+def _writer(store: Path, extra: Path, before: float = 0, after: float = 0) -> list[str]:
+    """A process that opens the store for writing, says so, waits `before` seconds, ingests
+    `extra`, and keeps the store open `after` seconds more."""
+    code = (
+        "import sys, time\n"
+        "from crimecast.store import Store\n"
+        "with Store(sys.argv[1]) as st:\n"
+        "    print('open', flush=True)\n"
+        f"    time.sleep({before})\n"
+        "    st.ingest_files([sys.argv[2]])\n"
+        f"    time.sleep({after})\n"
+    )
+    return [sys.executable, "-c", code, str(store), str(extra)]
+
+
 def test_a_snapshot_keeps_what_it_read_while_an_ingest_commits(tmp_path):
     store = tmp_path / "s"
     with Store(store) as st:
@@ -54,22 +69,7 @@ def test_a_snapshot_waits_for_a_writer_then_reads_what_it_committed(tmp_path):
     with Store(store) as st:
         st.ingest_files([_csv(tmp_path / "a.csv", 1, 10)])
     extra = _csv(tmp_path / "b.csv", 500, 5)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\n"
-            "from crimecast.store import Store\n"
-            "with Store(sys.argv[1]) as st:\n"
-            "    print('open', flush=True)\n"
-            "    time.sleep(2)\n"
-            "    st.ingest_files([sys.argv[2]])\n",
-            str(store),
-            str(extra),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = subprocess.Popen(_writer(store, extra, before=2), stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "open"
     t0 = time.monotonic()
     snap = Store.snapshot(store, wait=60)
@@ -133,17 +133,7 @@ def test_an_ingest_mid_run_neither_aborts_the_run_nor_fails(tmp_path, incidents_
     extra = _csv(tmp_path / "late.csv", 9_000_000, 40)
     # a long ingest: it commits, then keeps the store open for writing well into the run
     ingest = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\n"
-            "from crimecast.store import Store\n"
-            "with Store(sys.argv[1]) as st:\n"
-            "    st.ingest_files([sys.argv[2]])\n"
-            "    time.sleep(15)\n",
-            str(store),
-            str(extra),
-        ],
+        _writer(store, extra, after=15),
         capture_output=True,
         text=True,
         env=env,
