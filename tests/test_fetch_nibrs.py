@@ -13,12 +13,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from crimecast.cli import main
 from crimecast.commands.fetch import check_dataset
 from crimecast.errors import NetworkError
-from crimecast.ingest import dataset_status, socrata, sources
+from crimecast.ingest import dataset_status, nibrs_victims, socrata, sources
+from crimecast.store import Store
 from replay_server import (
     Fault,
     Portal,
@@ -334,25 +336,66 @@ def test_unchanged_rows_updated_at_asks_for_no_rows(cli_env, portal, tmp_path, c
     assert [s.is_metadata for s in portal.seen[before:]] == [True]
 
 
-# --- victims: only with the flag, never ingested per person ----------------------------------------
-def test_victims_only_with_the_flag_and_kept_for_aggregates(
+# --- victims: only with the flag, counted into an aggregate table, never ingested per person ------
+def test_victims_only_with_the_flag_and_only_as_suppressed_aggregates(
     cli_env, portal, offenses, tmp_path, capsys
 ):
-    victims = [
-        dict(r, uniquevictimno=f"{r['caseno']}V{i:02d}", vict_age="34", vict_sex="F",
-             vict_descent="H", victim_type="I", **{":id": r[":id"] + "v"})
-        for i, r in enumerate(offenses[:20])
-    ]  # fmt: skip
+    def victim(i: int, r: dict) -> dict:
+        same_cell = i < 12  # twelve victims in Central in March 2024, women 25-34, descent H
+        return dict(
+            r,
+            uniquevictimno=f"{r['caseno']}V{i:02d}",
+            area="01" if same_cell else r["area"],
+            date_occ="2024-03-10T00:00:00.000" if same_cell else r["date_occ"],
+            vict_age="31" if same_cell else str(20 + i),
+            vict_sex="F",
+            vict_descent="H",
+            victim_type="I",
+            **{":id": r[":id"] + "v"},
+        )
+
+    victims = [victim(i, r) for i, r in enumerate(offenses[:20])]
     portal.datasets[VICTIMS.dataset_id] = victims
     store = tmp_path / "store"
-    ds = ("--dataset", "lapd-2020-present", "--victims", "--json")
+    ds = ("--dataset", "lapd-2020-present", "--json")
     assert run_cli("fetch", "--store", store, *ds) == 0
+    assert not (store / "downloads" / VICTIMS.name).exists()  # not without --victims
+    capsys.readouterr()
+    assert run_cli("fetch", "--store", store, *ds, "--victims") == 0
     summary = {s["dataset"]: s for s in json.loads(capsys.readouterr().out)}
     v = summary["lapd-nibrs-victims"]
     assert v["rows_fetched"] == 20 and v["kept_for_aggregates"] and v["ingest"] is None
-    assert summary["lapd-2020-present"]["ingest"]["stored"] == 50
-    pending = json.loads((store / "downloads" / VICTIMS.name / "state.json").read_text())
-    assert pending["pending_ingest"] == ["batch-0001-full"]
+    table = pd.read_csv(v["aggregated_to"], dtype={"area": "Int64"})
+    assert list(table.columns) == [*nibrs_victims.GROUPS, "victims", "suppressed"]
+    big = table[~table["suppressed"]]
+    assert big[["month", "area", "age_band", "victims"]].values.tolist() == [
+        ["2024-03", 1, "25-34", 12]
+    ]
+    others = {
+        (r["date_occ"][:7], int(r["area"]), nibrs_victims.age_band(pd.Series([r["vict_age"]]))[0])
+        for r in victims[12:]
+    }
+    assert table.loc[table["suppressed"], "victims"].isna().all()
+    assert table["suppressed"].sum() == len(others) > 1
+    with Store(store, read_only=True) as st:  # nothing person-level in the store
+        assert st.info()["per_source"] == {"lapd-2020-present": 50}
+
+    # a corrected victim comes again in the refresh window: still counted once
+    later = stamp(dt.datetime(2026, 9, 20))
+    portal.upsert(VICTIMS.dataset_id, [dict(victims[0], vict_sex="F", **{":updated_at": later})])
+    assert run_cli("fetch", "--store", store, "--dataset", "lapd-nibrs-victims", "--json") == 0
+    (again,) = json.loads(capsys.readouterr().out)
+    assert again["mode"] == "incremental" and again["rows_fetched"] == 20
+    table = pd.read_csv(again["aggregated_to"])
+    assert table.loc[~table["suppressed"], "victims"].tolist() == [12]
+
+
+def test_victim_age_bands_treat_placeholders_as_not_recorded():
+    ages = pd.Series(["0", "-1", "17", "18", "64", "65", "121", None, "x"])
+    assert nibrs_victims.age_band(ages).tolist() == [
+        "not recorded", "not recorded", "0-17", "18-24", "55-64", "65+", "not recorded",
+        "not recorded", "not recorded",
+    ]  # fmt: skip
 
 
 # --- the simulator's NIBRS file and the portal's pages share one layout -----------------------------

@@ -20,7 +20,7 @@ import typer
 from crimecast import config, storage
 from crimecast.commands.common import StoreOpt, console, progress
 from crimecast.errors import ConfigError, NetworkError, StoreError
-from crimecast.ingest import dataset_status, socrata, sources
+from crimecast.ingest import dataset_status, nibrs_victims, socrata, sources
 from crimecast.ingest.dataset_status import DatasetStatus
 from crimecast.store import IngestReport, Store
 
@@ -140,9 +140,16 @@ def fetch_one(
         "status": status.as_dict() if status else None,
         "downloaded_to": str(downloads / source.name),
         "kept_for_aggregates": source.person_level,
+        "aggregated_to": None,
         "ingest": None,
     }
-    if result.pending and not (download_only or source.person_level):
+    if source.person_level:
+        table = downloads / source.name / nibrs_victims.FILE_NAME
+        if result.pending and not download_only:
+            table = _aggregate_victims(downloads, source)
+            socrata.mark_ingested(downloads, source, result.pending_batches)
+        summary["aggregated_to"] = str(table) if table.exists() else None
+    elif result.pending and not download_only:
         with Store(store_dir) as st:
             reports = st.ingest_files(result.pending, source=source.name)
         socrata.mark_ingested(downloads, source, result.pending_batches)
@@ -170,6 +177,17 @@ def _how(summary: dict) -> str:
     return how + f"refresh of records changed after {summary['since']}"
 
 
+def _aggregate_victims(downloads: Path, source: sources.Source) -> Path:
+    """Count the person-level pages of every finished batch into the aggregate table (small
+    cells suppressed) beside them; the only form the victims are kept in for analyses."""
+    dest = downloads / source.name
+    pages = sorted(dest.glob(f"batch-*/{socrata.PAGE_GLOB}"))
+    table = nibrs_victims.aggregate(pages)
+    out = dest / nibrs_victims.FILE_NAME
+    socrata.write_atomic(out, table.to_csv(index=False).encode())
+    return out
+
+
 def _print(summary: dict) -> None:
     console.print(
         f"[bold]{summary['dataset']}[/]: {summary['rows_fetched']:,} rows fetched in "
@@ -178,9 +196,13 @@ def _print(summary: dict) -> None:
     )
     ing = summary["ingest"]
     if summary["kept_for_aggregates"]:
+        where = (
+            summary["aggregated_to"] or f"{summary['downloaded_to']} (counted on the next fetch)"
+        )
         console.print(
-            f"  person-level rows kept under {summary['downloaded_to']} for aggregate tables "
-            "only; never ingested or exported per person",
+            f"  person-level rows: counted per month, area, sex, descent and age band into "
+            f"{where} (cells under {nibrs_victims.MIN_CELL} victims suppressed); never ingested "
+            "or exported per person",
             highlight=False,
         )
         return
