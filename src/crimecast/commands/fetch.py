@@ -297,8 +297,8 @@ def fetch(
         bool,
         typer.Option(
             "--victims",
-            help="also download NIBRS Victims (one row per person; kept for aggregate tables "
-            "only, never ingested or exported per person)",
+            help="also download NIBRS Victims (one row per person): only counted into "
+            "victims_by_month.csv, never ingested or exported per person",
         ),
     ] = False,
     full: Annotated[
@@ -328,16 +328,18 @@ def fetch(
 ) -> None:
     """Download or refresh the LAPD datasets from the city's portal, then ingest them.
 
-    Each dataset's metadata (title, rowsUpdatedAt) is read first: a frozen, renamed or retired
-    dataset is said so; a retired one (HTTP 403) is not downloaded and its successor is fetched.
+    Each dataset's metadata (title, rowsUpdatedAt) is read first and its state
+    said: frozen, renamed, or retired (HTTP 403: not downloaded, its successor
+    is fetched instead). An unchanged rowsUpdatedAt: no rows are asked for.
 
-    First run: a full download, page by page. Later runs: only what is new or changed. The legacy
-    feeds refresh by :updated_at; the NIBRS feeds have no :updated_at guarantee, so their refresh
-    fetches again every record reported (date_rptd) in the last --refresh-days before the newest
-    report seen, and a record replaces the stored one with the same uniquenibrno. A dataset whose
-    rowsUpdatedAt has not moved is not asked for rows at all. --full catches older corrections.
+    First run: a full download. Later runs: only what is new or changed. The
+    legacy feeds refresh by :updated_at. The NIBRS feeds have no :updated_at
+    guarantee, so a refresh fetches again every record reported (date_rptd) in
+    the --refresh-days before the newest report seen; a record replaces the
+    stored one with the same uniquenibrno. --full catches older corrections.
 
-    An interrupted download resumes where it stopped; pages are kept under STORE/downloads/.
+    An interrupted download resumes where it stopped; pages are kept under
+    STORE/downloads/.
     """
     chosen = sources.select(dataset, victims=victims)
     size = page_size if page_size is not None else _int_setting("page_size", 1)
