@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "clean": 2,
     "clean_nibrs": 2,
     "completeness": 2,
+    "regime": 2,
     "filters": 2,
     "ingest": 2,
     "store": 3,

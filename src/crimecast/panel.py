@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crimecast import completeness, regime
 from crimecast.errors import ConfigError, StoreError
 from crimecast.filters import Filters
 
@@ -157,7 +158,26 @@ def split_complete(
         reasons = dict(zip(f["month"], f["reason"], strict=False))
     months = period_end(excluded["ds"], freq).dt.to_period("M").dt.to_timestamp()
     excluded["reason"] = [reasons.get(m) or "after the last complete month" for m in months]
-    return panel[keep].reset_index(drop=True), excluded[EXCLUDED_COLUMNS].reset_index(drop=True)
+    train = panel[keep].reset_index(drop=True)
+    transition = completeness.transition_months(flags) if flags is not None else []
+    if transition:
+        train, changed = _across_the_switch(train, freq, transition)
+        excluded = pd.concat([changed, excluded], ignore_index=True)
+    return train, excluded[EXCLUDED_COLUMNS].reset_index(drop=True)
+
+
+def _across_the_switch(train: pd.DataFrame, freq: str, transition) -> tuple[pd.DataFrame, ...]:
+    """The training panel across the change of recording system (crimecast.regime): monthly
+    series are joined on the NIBRS scale; finer ones start at the NIBRS regime (or, before it
+    has begun, stop at the switch)."""
+    if freq == "MS":
+        joined, changed, _ = regime.join(train, transition)
+        return joined, changed
+    start = max(transition) + pd.offsets.MonthBegin(1)
+    keep, reason = train["ds"] >= start, "before the NIBRS regime (not comparable)"
+    if not keep.any():
+        keep, reason = period_end(train["ds"], freq) < regime.SWITCH, completeness.TRANSITION
+    return train[keep].reset_index(drop=True), train[~keep].assign(reason=reason)
 
 
 def build(

@@ -501,9 +501,15 @@ class Store:
         con.execute(f"ALTER TABLE {staged} RENAME TO incidents")
 
     def _refresh_completeness(self) -> None:
+        cols = {r[0] for r in self.con.execute("DESCRIBE incidents").fetchall()}
+        nibrs = (
+            ", count(*) FILTER (WHERE record_system = 'nibrs') AS nibrs"
+            if "record_system" in cols
+            else ""
+        )
         monthly = self.con.execute(
-            "SELECT date_trunc('month', occurred_date) AS month, count(*) AS incidents "
-            "FROM incidents GROUP BY 1 ORDER BY 1"
+            "SELECT date_trunc('month', occurred_date) AS month, count(*) AS incidents"
+            f"{nibrs} FROM incidents GROUP BY 1 ORDER BY 1"
         ).df()
         delays = self.con.execute(
             "SELECT date_diff('day', occurred_date, date_reported) AS d FROM incidents "
