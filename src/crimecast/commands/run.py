@@ -62,8 +62,8 @@ def run(
         str | None,
         typer.Option(
             "--models",
-            help="forecast models, comma-separated (default: seasonal_naive, ets, sarimax, "
-            "prophet, ensemble; --demo adds naive)",
+            help="forecast models, comma-separated (default: seasonal_naive, ets, theta, stl, "
+            "ensemble, auto; --demo adds naive)",
         ),
     ] = None,
 ) -> None:
