@@ -440,6 +440,27 @@ class ReplayServer:
         self._thread.join(timeout=5)
 
 
+def use_portal(monkeypatch, url: str) -> None:
+    """Point `crimecast` at a replayed portal, with retries fast enough for tests and no token."""
+    monkeypatch.setenv("CRIMECAST_PORTAL_URL", url)
+    monkeypatch.setenv("CRIMECAST_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("CRIMECAST_HTTP_TIMEOUT", "2")
+    monkeypatch.setenv("CRIMECAST_HTTP_RETRIES", "3")
+    monkeypatch.delenv("CRIMECAST_APP_TOKEN", raising=False)
+    monkeypatch.delenv("CRIMECAST_PAGE_SIZE", raising=False)
+
+
+def run_cli(*args) -> int:
+    """`crimecast ARGS...` in this process; its exit code."""
+    from crimecast.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (connection refused)."""
     import socket

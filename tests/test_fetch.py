@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from crimecast import schema
-from crimecast.cli import main
 from crimecast.commands.fetch import make_client
 from crimecast.errors import ConfigError, CrimecastError, NetworkError
 from crimecast.ingest import files, socrata, sources
@@ -28,7 +27,9 @@ from replay_server import (
     ReplayServer,
     api_rows_from_export,
     closed_port_url,
+    run_cli,
     stamp,
+    use_portal,
 )
 
 EXPORT = "ivanco19_citywide_2020_10k.csv.gz"
@@ -56,21 +57,8 @@ def server(portal):
 
 @pytest.fixture
 def cli_env(monkeypatch, server):
-    monkeypatch.setenv("CRIMECAST_PORTAL_URL", server.url)
-    monkeypatch.setenv("CRIMECAST_HTTP_BACKOFF", "0.01")
-    monkeypatch.setenv("CRIMECAST_HTTP_TIMEOUT", "2")
-    monkeypatch.setenv("CRIMECAST_HTTP_RETRIES", "3")
-    monkeypatch.delenv("CRIMECAST_APP_TOKEN", raising=False)
-    monkeypatch.delenv("CRIMECAST_PAGE_SIZE", raising=False)
+    use_portal(monkeypatch, server.url)
     return server
-
-
-def run_cli(*args: str) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def client_for(url: str, **kw) -> socrata.PortalClient:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crimecast.cli import main
 from crimecast.commands.fetch import check_dataset
 from crimecast.errors import NetworkError
 from crimecast.ingest import dataset_status, nibrs_victims, socrata, sources
@@ -27,7 +26,9 @@ from replay_server import (
     ReplayServer,
     api_rows_from_export,
     nibrs_offense_rows,
+    run_cli,
     stamp,
+    use_portal,
 )
 
 NIBRS = sources.get("lapd-nibrs-offenses")
@@ -78,21 +79,8 @@ def server(portal):
 
 @pytest.fixture
 def cli_env(monkeypatch, server):
-    monkeypatch.setenv("CRIMECAST_PORTAL_URL", server.url)
-    monkeypatch.setenv("CRIMECAST_HTTP_BACKOFF", "0.01")
-    monkeypatch.setenv("CRIMECAST_HTTP_TIMEOUT", "2")
-    monkeypatch.setenv("CRIMECAST_HTTP_RETRIES", "3")
-    monkeypatch.delenv("CRIMECAST_APP_TOKEN", raising=False)
-    monkeypatch.delenv("CRIMECAST_PAGE_SIZE", raising=False)
+    use_portal(monkeypatch, server.url)
     return server
-
-
-def run_cli(*args) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def client_for(url: str, **kw) -> socrata.PortalClient:

@@ -32,20 +32,21 @@ def era() -> sn.Era:
     return sn.simulate_era(150_000, seed=7, start="2021-01-01", end=END, layout="both")
 
 
+def dated(table: pa.Table, rptd: str, occ: str, fmt: str) -> pd.DataFrame:
+    """The table as a frame with report and occurred dates parsed into `rptd` and `occ`."""
+    df = plain(table)
+    df["rptd"], df["occ"] = (pd.to_datetime(df[c], format=fmt) for c in (rptd, occ))
+    return df
+
+
 @pytest.fixture(scope="module")
 def legacy(era) -> pd.DataFrame:
-    df = plain(era.legacy)
-    df["rptd"] = pd.to_datetime(df["Date Rptd"], format="%m/%d/%Y %I:%M:%S %p")
-    df["occ"] = pd.to_datetime(df["DATE OCC"], format="%m/%d/%Y %I:%M:%S %p")
-    return df
+    return dated(era.legacy, "Date Rptd", "DATE OCC", "%m/%d/%Y %I:%M:%S %p")
 
 
 @pytest.fixture(scope="module")
 def nibrs(era) -> pd.DataFrame:
-    df = plain(era.nibrs)
-    df["rptd"] = pd.to_datetime(df["date_rptd"], format="%Y-%m-%dT%H:%M:%S.000")
-    df["occ"] = pd.to_datetime(df["date_occ"], format="%Y-%m-%dT%H:%M:%S.000")
-    return df
+    return dated(era.nibrs, "date_rptd", "date_occ", "%Y-%m-%dT%H:%M:%S.000")
 
 
 def monthly(s: pd.Series) -> pd.Series:
