@@ -22,6 +22,7 @@ def test_origins_are_a_season_apart_and_keep_the_minimum_history():
     assert calibrate.origins(100, 12, "MS", 24) == [88, 76, 64, 52, 40]
     assert calibrate.origins(100, 24, "MS", 24) == [88, 76, 64, 52, 40, 28]
     assert calibrate.origins(30, 12, "MS", 24) == []
+    assert calibrate.origins(12, 1, "YS", 8) == [11, 10, 9, 8, 7]  # yearly: down to 5 years
 
 
 def test_errors_use_only_periods_before_the_forecast_origin():

@@ -38,14 +38,17 @@ STRIDE = {"MS": 12, "W": 13, "D": 7, "YS": 1}
 EXTRA = 4
 BAND = 2
 MIN_ERRORS = 5
+YEARLY_FLOOR = 5
 POISSON_EXACT = 400
 METHODS = ("calibrated", "model")
 
 
 def origins(n_train: int, h: int, freq: str, floor: int) -> list[int]:
     """Training lengths of the calibration origins before a forecast origin n_train, newest
-    first (each leaves at least `floor` periods to train on)."""
+    first (each leaves at least `floor` periods to train on; yearly series, which rarely have
+    more than a dozen points, at least YEARLY_FLOOR)."""
     s = STRIDE.get(freq, 1)
+    floor = min(floor, YEARLY_FLOOR) if freq == "YS" else floor
     k = math.ceil(h / s) + EXTRA
     return [n_train - s * i for i in range(1, k + 1) if n_train - s * i >= floor]
 
