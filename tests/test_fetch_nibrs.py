@@ -408,3 +408,18 @@ def test_simulated_nibrs_offenses_served_by_the_portal_come_back_field_for_field
         ":updated_at",
         ":@computed_region_qz3q_ghft",
     } <= set(sn.NIBRS_COLUMNS)
+
+
+def test_cli_says_which_report_window_a_refresh_fetched(cli_env, portal, tmp_path, capsys):
+    store = tmp_path / "store"
+    ds = ("--dataset", "lapd-nibrs-offenses", "--download-only")
+    assert run_cli("fetch", "--store", store, *ds) == 0
+    portal.upsert(
+        NIBRS.dataset_id, nibrs_offense_rows(2, start=60, updated=dt.datetime(2026, 10, 1))
+    )
+    capsys.readouterr()
+    assert run_cli("fetch", "--store", store, *ds) == 0
+    err = words(capsys.readouterr().err)
+    # the newest report seen was 2024-05-05: the refresh asks again from 120 days before it
+    assert "lapd-nibrs-offenses: 123 rows fetched in 1 page(s) (refresh of every record " in err
+    assert "reported from 2024-01-06)" in err

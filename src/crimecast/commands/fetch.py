@@ -172,8 +172,10 @@ def _how(summary: dict) -> str:
         return "unchanged on the portal since the last fetch" + (
             f": rows last updated {updated}" if updated else ""
         )
-    if summary["where"] and summary["where"].startswith("date_rptd"):
-        return how + f"refresh of records reported from {summary['where'].split(chr(39))[1][:10]}"
+    where = summary["where"] or ""
+    if where.startswith("date_rptd"):
+        first_day = where.split("'")[1][:10]
+        return how + f"refresh of every record reported from {first_day}"
     return how + f"refresh of records changed after {summary['since']}"
 
 
