@@ -123,3 +123,11 @@ def test_auto_is_the_median_of_its_members_unless_one_clearly_wins():
     exact = pd.DataFrame({"unique_id": "e", "ds": ds, "y": shape[np.arange(n) % 12] * 10})
     run = engine.Run(exact["y"], exact["ds"], "MS", models.LEVELS, 42)
     assert run.choose(n, 12) == "seasonal_naive"
+
+
+def test_theta_and_stl_fit_short_yearly_series():
+    ds = pd.date_range("2010-01-01", periods=6, freq="YS")
+    y = np.array([200.0, 230, 215, 250, 240, 260])
+    for alias in ("theta", "stl"):
+        fc = models.make(alias, "YS").fit(y, ds).predict(2)
+        assert len(fc) == 2 and (fc["yhat"] > 150).all() and (fc["hi_95"] >= fc["yhat"]).all()

@@ -9,7 +9,8 @@
   damped additive trend (statsforecast's AutoETS "AAN", damped). Below two full seasons it is
   that ETS alone.
 
-Both give their own 80% and 95% intervals; like every model, the output ends with `finish()`
+A series too short for the full model (statsforecast refuses "tiny datasets") gets crimecast's
+ETS instead (which drops what a short series cannot carry). Both give their own 80% and 95% intervals; like every model, the output ends with `finish()`
 (counts: never below 0, lo <= yhat <= hi).
 """
 
@@ -41,14 +42,23 @@ class _StatsForecast(BaseModel):
         return self.m > 1 and self.y.size >= 2 * self.m
 
     def _fit(self) -> None:
-        self.model = None
+        self.model = self.fallback = None
         if np.ptp(self.y) == 0 or self.y.size < self.min_points:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.model = self.build().fit(y=self.y)
+            try:
+                self.model = self.build().fit(y=self.y)
+            except (NotImplementedError, ValueError, ZeroDivisionError):
+                # too few points for the full model (statsforecast: "tiny datasets"): crimecast's
+                # ETS, which drops the trend and season a short series cannot carry
+                from crimecast.forecast.models import ETS
+
+                self.fallback = ETS(self.freq, self.seed).fit(self.y, self.ds)
 
     def predict(self, h: int, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        if self.fallback is not None:
+            return self.fallback.predict(h, levels)
         if self.model is None:
             return _flat(self.y[-1], h, levels)
         with warnings.catch_warnings():
