@@ -92,10 +92,10 @@ def test_the_shift_does_not_leak_future_years_beyond_the_first_regime_year():
     m = feeds(shift=1.25)
     long = m.rename(columns={"month": "ds", "incidents": "y"}).assign(unique_id="city")
     y = long.set_index("ds")["y"]
-    base, used = regime.shift_ratio(y, pd.Timestamp("2024-06-01"))
+    base, used, _ = regime.shift_ratio(y, pd.Timestamp("2024-06-01"))
     y2 = y.copy()
     y2[y2.index >= "2025-06-01"] *= 3  # a later change in crime is not a recording shift
-    later, _ = regime.shift_ratio(y2, pd.Timestamp("2024-06-01"))
+    later, _, _ = regime.shift_ratio(y2, pd.Timestamp("2024-06-01"))
     assert used == 12 and base == pytest.approx(later)
 
 
@@ -121,13 +121,29 @@ def test_weekly_series_start_at_the_regime():
     assert excluded["reason"].str.contains("before the NIBRS regime").any()
 
 
-def test_shifts_in_words():
+def test_shifts_in_words_only_where_the_data_tell_them_apart_from_none():
     shifts = pd.DataFrame(
-        {"unique_id": ["category:robbery", "category:theft", "city"], "shift": [1.12, 0.99, 0.7],
-         "months_used": [12, 12, 12], "note": ""}
+        {"unique_id": ["category:robbery", "category:theft", "city", "category:arson"],
+         "shift": [1.12, 0.99, 0.7, 1.4], "lo_95": [1.05, 0.95, 0.65, 0.8],
+         "hi_95": [1.19, 1.03, 0.75, 2.4], "applied": [1.12, 1.0, 0.7, 1.0],
+         "months_used": 12, "note": ""}
     )  # fmt: skip
     words = regime.in_words(shifts, lambda uid: uid.split(":")[-1])
     assert words == [
-        "NIBRS counts robbery about 12% higher than the old system did (from 12 months of each)",
-        "NIBRS counts city about 30% lower than the old system did (from 12 months of each)",
+        "NIBRS counts robbery about 12% higher than the old system did (95% interval +5% to "
+        "+19%, from 12 months of each)",
+        "NIBRS counts city about 30% lower than the old system did (95% interval -35% to -25%, "
+        "from 12 months of each)",
     ]
+
+
+def test_a_shift_within_its_noise_is_not_applied():
+    rng = np.random.default_rng(4)
+    long = pd.DataFrame(
+        {"unique_id": "category:arson", "ds": MONTHS, "y": rng.poisson(4, len(MONTHS))}
+    )
+    transition = list(pd.date_range("2024-03-01", "2024-05-01", freq="MS"))
+    train, _, shifts = regime.join(long, transition)
+    assert shifts["applied"].iloc[0] == 1.0 and shifts["note"].iloc[0] == regime.UNCLEAR
+    legacy = train["ds"] < "2024-03-01"
+    assert (train.loc[legacy, "y"].to_numpy() == long.loc[legacy.to_numpy(), "y"].to_numpy()).all()

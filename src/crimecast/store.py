@@ -679,7 +679,18 @@ class Store:
         ct = completeness.complete_through(flags)
         flagged = flags[~flags["complete"].astype(bool)] if len(flags) else flags
         warnings = []
-        nibrs = flagged[flagged["reason"].str.contains("NIBRS")] if len(flagged) else flagged
+        reason = flagged["reason"] if len(flagged) else pd.Series(dtype=str)
+        switch = (
+            flagged[reason.str.startswith(completeness.TRANSITION)] if len(flagged) else flagged
+        )
+        if len(switch):
+            warnings.append(
+                f"NIBRS transition: {len(switch)} month(s), {switch['month'].min():%Y-%m} to "
+                f"{switch['month'].max():%Y-%m}, mix the legacy feed and the NIBRS feed while it "
+                "ramped up (LAPD switched to NIBRS on 2024-03-07); they are kept out of model "
+                "training, and later months are used on the NIBRS scale"
+            )
+        nibrs = flagged[reason.str.contains("NIBRS break")] if len(flagged) else flagged
         if len(nibrs):
             warnings.append(
                 f"NIBRS break: {len(nibrs)} month(s) from {nibrs['month'].min():%Y-%m} are "

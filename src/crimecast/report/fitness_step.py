@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crimecast import fitness, panel
+from crimecast import completeness, fitness, panel, regime
 from crimecast.report.steps import Context
 
 LEVELS = ("city", "area", "category", "area_category")
@@ -46,16 +46,44 @@ def verdicts(results: dict) -> dict[str, str]:
     return results.get("fitness", {}).get("summary", {}).get("verdicts", {})
 
 
+def recording_switch(monthly: pd.DataFrame, flags: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """The NIBRS shift per city, division and crime-type series, and the sentences that state
+    it (nothing when the store holds no NIBRS-era transition)."""
+    transition = completeness.transition_months(flags)
+    if not transition:
+        return pd.DataFrame(columns=regime.SHIFT_COLUMNS), []
+    series = monthly[~monthly["unique_id"].str.contains("|", regex=False)]
+    _, _, shifts = regime.join(series, transition)
+    first, last = min(transition).strftime("%Y-%m"), max(transition).strftime("%Y-%m")
+    said = [
+        f"LAPD changed its recording system to NIBRS in March 2024: {first} to {last} mix the "
+        "two feeds and are kept out of models; after them, each series' legacy history is put "
+        "on the NIBRS scale by its own estimated shift."
+    ]
+    said += regime.in_words(shifts, _what)
+    return shifts, said
+
+
+def _what(unique_id: str) -> str:
+    if unique_id == "city":
+        return "all crime citywide"
+    kind, name = unique_id.split(":", 1)
+    return f"crime in {name}" if kind == "area" else name.lower()
+
+
 def step_fitness(ctx: Context, results: dict) -> dict:
     with ctx.read() as st:
         facts = load_facts(st)
     through = ctx.info.get("complete_through")
-    fit = fitness.assess(monthly_panel(facts), facts, through)
+    monthly = monthly_panel(facts)
+    fit = fitness.assess(monthly, facts, through)
+    shifts, switch_sentences = recording_switch(monthly, ctx.completeness)
     series = fit.series
     tables = {
         "fitness": series,
         "fitness_months": fit.months,
         "fitness_sources": fit.sources,
+        **({"nibrs_shift": shifts} if len(shifts) else {}),
     }
     for name, df in tables.items():
         ctx.table(name, df)
@@ -69,7 +97,7 @@ def step_fitness(ctx: Context, results: dict) -> dict:
         "show_tables": ["fitness", "fitness_sources", "fitness_months"],
         "figures": [],
         "summary": {
-            "sentences": fit.sentences,
+            "sentences": switch_sentences + fit.sentences,
             "failing": failing,
             "verdicts": fit.verdicts(),
             "city_passes": fit.passes("city"),
