@@ -179,6 +179,8 @@ def test_cli_layout_both_writes_two_labelled_files(tmp_path):
     res = CliRunner().invoke(app, [*args, "--layout", "x", "--out", str(tmp_path / "x.csv")])
     assert res.exit_code != 0 and "is not a layout" in str(res.exception)
     assert not (tmp_path / "x.csv").exists()
+    res = CliRunner().invoke(app, [*args, "--layout", "both", "--nibrs-break"])
+    assert res.exit_code != 0 and "--nibrs-break thins the legacy export only" in str(res.exception)
 
 
 def test_today_end_is_accepted():

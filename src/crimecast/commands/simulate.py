@@ -11,6 +11,7 @@ import typer
 from crimecast import config
 from crimecast.commands.common import StoreOpt, console, progress
 from crimecast.commands.common import complete_through_text as _through
+from crimecast.errors import ConfigError
 from crimecast.ingest import simulate as sim
 from crimecast.ingest import simulate_nibrs as era_sim
 from crimecast.store import Store
@@ -64,6 +65,12 @@ def simulate_command(
     range, files named *.simulated.csv)."""
     seed = config.get_int("seed") if seed is None else seed
     era_sim.check_layout(layout)
+    if nibrs_break and layout != "legacy":
+        raise ConfigError(
+            f"--nibrs-break thins the legacy export only; --layout {layout} simulates the "
+            "switch itself",
+            hint="leave out --nibrs-break, or use --layout legacy",
+        )
     path = out or Path(sim.default_name(rows, seed))
     nibrs_path = nibrs_out or Path(era_sim.nibrs_name(rows, seed))
     sim.check_args(rows, start, end)
