@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-# the default demo model set (SARIMAX, Prophet, baselines, ensemble) on a smaller city
+# the default demo model set (baselines, ETS, Theta, STL, their mean and auto) on a smaller city
 DEMO_ARGS = ["--demo-rows", "12000", "--seed", "11"]
 _CACHE: dict[str, tuple[Path, float, str]] = {}
 

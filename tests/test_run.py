@@ -59,8 +59,10 @@ def test_demo_writes_every_output(demo):
         "hi_95",
     ]
     assert {"city", "area:Central", "category:burglary"} <= set(fc["unique_id"])
-    # the headline: SARIMAX and Prophet beside the baselines and their combination
-    assert set(fc["model"]) == {"naive", "seasonal_naive", "ets", "sarimax", "prophet", "ensemble"}
+    # the headline: auto (the recommended combination) beside its members, their mean and naive
+    assert set(fc["model"]) == {
+        "naive", "seasonal_naive", "ets", "theta", "stl", "ensemble", "auto"
+    }  # fmt: skip
     assert (fc[["yhat", "lo_80", "lo_95"]] >= 0).all().all()  # counts: never negative
     assert (fc["lo_95"] <= fc["lo_80"]).all() and (fc["hi_80"] <= fc["hi_95"]).all()
     bt = pd.read_csv(out / "backtest.csv", parse_dates=["ds", "cutoff"])
