@@ -423,3 +423,30 @@ def test_cli_says_which_report_window_a_refresh_fetched(cli_env, portal, tmp_pat
     # the newest report seen was 2024-05-05: the refresh asks again from 120 days before it
     assert "lapd-nibrs-offenses: 123 rows fetched in 1 page(s) (refresh of every record " in err
     assert "reported from 2024-01-06)" in err
+
+
+def test_a_download_cut_before_the_portal_republished_starts_again(
+    server, portal, offenses, tmp_path, caplog
+):
+    client = client_for(server.url, retries=1)
+    before = check_dataset(NIBRS, client).rows_updated_at
+    portal.die_after_pages = 2
+    with pytest.raises(NetworkError):
+        socrata.download(NIBRS, client, tmp_path, page_size=30, rows_updated_at=before)
+    # LAPD republishes the dataset (every record gets a new :updated_at) before the resume
+    portal.die_after_pages = None
+    for r in portal.datasets[NIBRS.dataset_id]:
+        r[":updated_at"] = stamp(dt.datetime(2026, 10, 14, 6, 0))
+    with ReplayServer(portal) as again:
+        client = client_for(again.url)
+        after = check_dataset(NIBRS, client).rows_updated_at
+        assert after != before
+        seen = len(portal.seen)
+        result = socrata.download(NIBRS, client, tmp_path, page_size=30, rows_updated_at=after)
+    assert not result.resumed and result.rows_fetched == 120 and result.batch == "batch-0002-full"
+    assert [s.offset for s in portal.seen[seen:] if s.is_page] == [0, 30, 60, 90, 120]
+    assert "changed on the portal since this download began" in caplog.text
+    assert not (tmp_path / NIBRS.name / "batch-0001-full").exists()
+    assert on_disk(tmp_path / NIBRS.name / "batch-0002-full") == by_id(
+        portal.datasets[NIBRS.dataset_id]
+    )

@@ -23,7 +23,9 @@ Why it is built this way:
     and the recent ones LAPD corrects. The store keeps the newest copy of a record by its key
     (`uniquenibrno`). Corrections to older reports need `--full`.
 - The dataset's `rowsUpdatedAt` (from its metadata) is kept with a finished download; when the
-  portal reports the same value again, nothing has changed and no request for rows is made.
+  portal reports the same value again, nothing has changed and no request for rows is made. An
+  unfinished download whose dataset was republished since it began starts again (offsets into a
+  new snapshot would skip or repeat rows).
 - A batch is handed to the caller for ingest once it is finished, and stays pending until the
   caller calls `mark_ingested`, so a crash between download and ingest loses nothing.
 """
@@ -189,6 +191,7 @@ def _new_batch(dest: Path, state: dict | None, mode: str, since: str | None, sou
         "watermark": (state or {}).get("watermark"),
         "watermark_field": watermark_field(source),
         "batch_max": None,
+        "batch_rows_updated_at": None,  # the dataset's rowsUpdatedAt when the batch began
         "next_offset": 0,
         "pages_done": 0,
         "rows": 0,
@@ -304,7 +307,17 @@ def _download(
         return _unchanged(source, dest, state)
     if state and not state.get("finished") and (not full or state.get("mode") == "full"):
         batch_dir = dest / state["batch"]
-        if _check_pages_present(batch_dir, state):
+        began = state.get("batch_rows_updated_at")
+        if rows_updated_at is not None and began is not None and began != rows_updated_at:
+            # Republished since the batch began: offsets into the new snapshot would skip or
+            # repeat rows, so the batch starts again (its pages were never ingested).
+            log.warning(
+                "%s: the dataset changed on the portal since this download began; starting it "
+                "again",
+                source.name,
+            )
+            state = _new_batch(dest, state, state["mode"], state.get("since"), source)
+        elif _check_pages_present(batch_dir, state):
             resumed = True
         else:
             log.warning("%s: pages of %s are missing; starting it again", source.name, batch_dir)
@@ -322,6 +335,8 @@ def _download(
     batch_dir.mkdir(parents=True, exist_ok=True)
     if resumed:
         _adopt_pages_on_disk(batch_dir, state)
+    elif rows_updated_at is not None:
+        state["batch_rows_updated_at"] = rows_updated_at
     save_state(dest, state)
 
     where = where_since(state["since"], source) if state["since"] else None
