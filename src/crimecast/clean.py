@@ -291,6 +291,9 @@ SELECT
   {src} AS source,
   {"true" if simulated else "false"} AS simulated,
   CAST(year(occurred_date) AS SMALLINT) AS year,
+  'legacy' AS record_system,
+  CAST(TRY_CAST(crime_code AS SMALLINT) AS VARCHAR) AS offense_code,
+  CAST(1 AS SMALLINT) AS offenses,
   -- values given but unusable, set to blank: 1 time of day, 2 victim age, 4 coordinates;
   -- 8: AREA and AREA NAME name different areas (the number is kept)
   CAST((CASE WHEN k.t IS NOT NULL AND k.time_ok IS NULL THEN 1 ELSE 0 END)

@@ -233,6 +233,28 @@ RAW_FIELDS: tuple[str, ...] = (
     "lon",
     "location_point",  # old exports: "(34.05, -118.25)"
     "updated_at",  # the SODA API's :updated_at system field
+) + (
+    # The NIBRS offenses layout (SODA API names); date, time, area, premise, weapon and status
+    # fields share the legacy raw fields above.
+    "caseno",
+    "uniquenibrno",
+    "totaloffensecount",
+    "nibr_group",
+    "nibr_code",
+    "nibr_description",
+    "crime_against",
+    "totalvictimcount",
+    "victim_shot",
+    "domestic_violence_crime",
+    "hate_crime",
+    "gang_related_crime",
+    "transit_related_crime",
+    "homeless_victim_crime",
+    "homeless_suspect_crime",
+    "homeless_arrestee_crime",
+    "hndrdth_loc_chk",
+    "hndrdth_lat",
+    "hndrdth_lon",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -289,6 +311,33 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "long", "longitude", "lng"),
     "location_point": ("location_1",),
     "updated_at": (":updated_at", "updated_at"),
+    # NIBRS offenses: the API's names and the portal export's display names (headers are matched
+    # case-, space- and underscore-insensitively, so "Case No" is "caseno").
+    "caseno": ("caseno", "case number", "case_no"),
+    "uniquenibrno": ("uniquenibrno", "unique nibr number", "unique nibrs no", "uniquenibrsno"),
+    "totaloffensecount": ("totaloffensecount", "total offense count", "offense count"),
+    "nibr_group": ("group", "nibr group", "nibrs group", "offense group"),
+    "nibr_code": ("nibr_code", "nibr cd", "nibrs code", "nibrs_code", "nibrs offense code"),
+    "nibr_description": (
+        "nibr_description",
+        "nibr desc",
+        "nibrs description",
+        "nibrs_desc",
+        "nibrs offense description",
+    ),
+    "crime_against": ("crime_against",),
+    "totalvictimcount": ("totalvictimcount", "total victim count", "victim count"),
+    "victim_shot": ("victim_shot",),
+    "domestic_violence_crime": ("domestic_violence_crime", "domestic violence"),
+    "hate_crime": ("hate_crime",),
+    "gang_related_crime": ("gang_related_crime", "gang related"),
+    "transit_related_crime": ("transit_related_crime", "transit related"),
+    "homeless_victim_crime": ("homeless_victim_crime", "homeless victim"),
+    "homeless_suspect_crime": ("homeless_suspect_crime", "homeless suspect"),
+    "homeless_arrestee_crime": ("homeless_arrestee_crime", "homeless arrestee"),
+    "hndrdth_loc_chk": ("hndrdth_loc_chk", "hundred block location", "hndrdth loc"),
+    "hndrdth_lat": ("hndrdth_lat", "hundred block lat", "hundred block latitude"),
+    "hndrdth_lon": ("hndrdth_lon", "hundred block lon", "hundred block longitude"),
 }
 
 
@@ -307,6 +356,21 @@ REQUIRED_GROUPS: dict[str, tuple[str, ...]] = {
     "crime (code or description)": ("crm_cd", "crm_cd_desc"),
     "area (number or name) or coordinates": ("area", "area_name", "lat", "location_point"),
 }
+
+# A NIBRS offenses file (one row per offense) is told by its NIBRS code column; what it needs.
+NIBRS_MARKERS = ("nibr_code", "uniquenibrno")
+NIBRS_REQUIRED_GROUPS: dict[str, tuple[str, ...]] = {
+    "case number (caseno)": ("caseno",),
+    "occurred date": ("date_occ",),
+    "NIBRS offense code (nibr_code)": ("nibr_code",),
+    "area (number or name) or coordinates": ("area", "area_name", "hndrdth_lat", "lat"),
+}
+
+
+def record_system(mapping: dict[str, str]) -> str:
+    """'nibrs' for a NIBRS offenses layout, else 'legacy' (one row per report)."""
+    return "nibrs" if any(f in mapping for f in NIBRS_MARKERS) else "legacy"
+
 
 # --- The canonical incident schema --------------------------------------------------------------
 # (column, DuckDB type, meaning). Documented in the README; `store.py` creates tables from it.
@@ -343,6 +407,15 @@ INCIDENT_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("source", "VARCHAR", "source dataset (portal id, file name, or 'simulated')"),
     ("simulated", "BOOLEAN", "the row came from crimecast's simulator"),
     ("year", "SMALLINT", "year of occurred_date (Parquet partition)"),
+    ("record_system", "VARCHAR", "legacy (one row per report) or nibrs (one row per case)"),
+    ("offense_code", "VARCHAR", "Crm Cd, or the NIBRS code of the case's most serious offense"),
+    ("offenses", "SMALLINT", "offenses in the case (1 for a legacy report)"),
+)
+# Columns added to the incident table after stores were first made: (name, type, default).
+INCIDENT_ADDED = (
+    ("record_system", "VARCHAR", "'legacy'"),
+    ("offense_code", "VARCHAR", "CAST(crime_code AS VARCHAR)"),
+    ("offenses", "SMALLINT", "1"),
 )
 INCIDENT_COLUMNS: tuple[str, ...] = tuple(c for c, _, _ in INCIDENT_SCHEMA)
 

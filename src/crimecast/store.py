@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from crimecast import clean, completeness, config, schema
+from crimecast import clean, completeness, config, schema, store_nibrs
 from crimecast.errors import InputFileError, StoreError
 from crimecast.filters import Filters
 from crimecast.ingest import files
@@ -50,6 +50,10 @@ class IngestReport:
     skipped: bool = False  # the same bytes were ingested before
     layout: str = ""
     warnings: list[str] = field(default_factory=list)
+    system: str = "legacy"  # legacy reports, or NIBRS offenses
+    offenses: int = 0  # NIBRS offense rows stored or merged from the file
+    incidents: int = 0  # NIBRS cases the file touched
+    matched_cases: int = 0  # cases in both feeds (case number = DR_NO), counted once
 
     @property
     def reconciles(self) -> bool:
@@ -222,6 +226,7 @@ class Store:
             " expected_share DOUBLE, complete BOOLEAN, reason VARCHAR)"
         )
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR)")
+        store_nibrs.create(self.con)
 
     @property
     def parquet_dir(self) -> Path:
@@ -311,13 +316,16 @@ class Store:
             ).hexdigest()
             layout = files.load_frame(con, frame, str(path), "_raw")
         try:
-            self._clean_and_store(path, layout, src, simulated, today, digest, report)
+            if layout.system == "nibrs":
+                store_nibrs.ingest(self, path, layout, src, simulated, today, digest, report)
+            else:
+                self._clean_and_store(path, layout, src, simulated, today, digest, report)
         finally:
             layout.close()
             # After a failure the transaction is aborted and its rollback drops these anyway.
             with contextlib.suppress(duckdb.TransactionException):
                 con.execute(f"DROP {'VIEW' if layout.kind == 'csv' else 'TABLE'} IF EXISTS _raw")
-                for t in ("_sample", "_clean", "_batch", "_rejected_rows"):
+                for t in ("_sample", "_clean", "_batch", "_rejected_rows", "_nclean", "_cases"):
                     con.execute(f"DROP TABLE IF EXISTS {t}")
         assert report.reconciles, report  # an internal invariant, never the user's fault
         return report
@@ -384,6 +392,17 @@ class Store:
             con.execute(f"INSERT INTO quarantine SELECT ?, * FROM ({quarantined})", [src])
         report.quarantined = bad + len(rejects)
         report.warnings += blanked_values(con, staged, layout.mapping, path.name, good)
+        if not bulk and (diverted := store_nibrs.divert_legacy(con, staged)):
+            # reports of cases already stored from the NIBRS feed count once, as NIBRS
+            good -= diverted
+            distinct = con.execute(
+                f"SELECT count(DISTINCT record_id) FROM {staged} WHERE _reason IS NULL"
+            ).fetchall()[0][0]
+            report.matched_cases = diverted
+            report.warnings.append(
+                f"{path.name}: {diverted:,} report(s) are cases already stored from the NIBRS "
+                "feed (DR_NO = case number); each counts once, as its NIBRS incident"
+            )
         in_file_dups = good - distinct
         self._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
         if bulk:
@@ -398,8 +417,12 @@ class Store:
                     f"file lacks ({', '.join(lacking)})"
                 )
         report.stored = distinct - replaced
-        report.duplicates_merged = in_file_dups + replaced
-        con.execute(
+        report.duplicates_merged = in_file_dups + replaced + report.matched_cases
+        self.record_ingest(src, path, digest, report)
+
+    def record_ingest(self, src: str, path: Path, digest: str, report: IngestReport) -> None:
+        """The ingest's line in the ledger."""
+        self.con.execute(
             "INSERT INTO ingests VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 uuid.uuid4().hex[:12],
@@ -720,6 +743,8 @@ class Store:
             "ingests": int(led[4]),
             "simulated": int(simulated),
             "per_source": {k: int(v) for k, v in per_source.items()},
+            # offenses (NIBRS rows; a legacy report is one), cases in both feeds, per source
+            **store_nibrs.info_counts(self.con),
             "date_min": dmin.isoformat() if dmin else None,
             "date_max": dmax.isoformat() if dmax else None,
             "complete_through": ct.strftime("%Y-%m") if ct is not None else None,

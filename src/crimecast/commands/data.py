@@ -86,7 +86,8 @@ def info(
         ),
     ] = False,
 ) -> None:
-    """Show what the store holds: counts, sources, date range and per-month completeness."""
+    """Show what the store holds: offenses and incidents per source, date ranges and per-month
+    completeness."""
     with open_store(store, write=repair) as where:
         if repair:  # opening the store for writing repairs it
             Store(where).close()
@@ -102,11 +103,30 @@ def info(
         f"duplicates merged {data['duplicates_merged']:,}   rows read {data['rows_read']:,}"
     )
     out.print(f"occurred {data['date_min']} to {data['date_max']}; {_through(data)}")
-    t = Table(title="incidents per source")
-    t.add_column("source")
-    t.add_column("incidents", justify="right")
-    for k, v in data["per_source"].items():
-        t.add_row(k, f"{v:,}")
+    out.print(
+        f"offenses {data['offenses']:,} (NIBRS offense rows; a legacy report is one offense); "
+        f"analyses count incidents (one per case, its most serious offense)"
+    )
+    if data["cases_in_both_feeds"]:
+        out.print(
+            f"{data['cases_in_both_feeds']:,} case(s) are in both the legacy and the NIBRS feed "
+            "(DR_NO = case number): each counts once, as NIBRS"
+        )
+    t = Table(title="per source")
+    for c in ("source", "system", "offenses", "incidents", "occurred", "no coordinates"):
+        t.add_column(
+            c, justify="right" if c in ("offenses", "incidents", "no coordinates") else "left"
+        )
+    for k, v in data["sources"].items():
+        span = f"{v.get('date_min') or '-'} to {v.get('date_max') or '-'}"
+        t.add_row(
+            k,
+            v["system"],
+            f"{v.get('offenses', 0):,}",
+            f"{v['incidents']:,}",
+            span,
+            f"{v.get('no_coordinates', 0):,}",
+        )
     out.print(t)
     flagged = [m for m in data["months"] if not m["complete"]]
     if flagged:

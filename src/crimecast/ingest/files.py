@@ -25,7 +25,13 @@ import duckdb
 import pandas as pd
 
 from crimecast.errors import InputFileError
-from crimecast.schema import RAW_ALIASES, REQUIRED_GROUPS, normalise_header
+from crimecast.schema import (
+    NIBRS_REQUIRED_GROUPS,
+    RAW_ALIASES,
+    REQUIRED_GROUPS,
+    normalise_header,
+    record_system,
+)
 
 _DELIMITERS = [",", ";", "\t", "|"]
 
@@ -47,7 +53,15 @@ class Layout:
         for path in self.temp_files:
             path.unlink(missing_ok=True)
 
+    @property
+    def system(self) -> str:
+        """'nibrs' for a NIBRS offenses file (one row per offense), else 'legacy'."""
+        return record_system(self.mapping)
+
     def describe(self) -> str:
+        if self.system == "nibrs":
+            api = self.mapping.get("nibr_code") == "nibr_code"
+            return f"{self.kind}: NIBRS offenses ({'API fields' if api else 'portal export'})"
         if "area" in self.mapping and "rpt_dist_no" in self.mapping and "mocodes" in self.mapping:
             name = "full incident export"
         else:
@@ -107,9 +121,15 @@ def refine_mapping(con: duckdb.DuckDBPyConnection, table: str, mapping: dict[str
 
 
 def check_required(path: Path, mapping: dict[str, str], columns: list[str]) -> None:
-    missing = [
-        group for group, fields in REQUIRED_GROUPS.items() if not any(f in mapping for f in fields)
-    ]
+    nibrs = record_system(mapping) == "nibrs"
+    groups = NIBRS_REQUIRED_GROUPS if nibrs else REQUIRED_GROUPS
+    missing = [group for group, fields in groups.items() if not any(f in mapping for f in fields)]
+    if missing and nibrs:
+        raise InputFileError(
+            f"{path}: a NIBRS offenses file, but missing columns for: {'; '.join(missing)}",
+            hint="use the LAPD NIBRS Offenses export or API rows (caseno, date_occ, nibr_code, "
+            "area); see the README's 'Supported layouts'",
+        )
     if missing:
         shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
         raise InputFileError(
@@ -346,7 +366,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Layout:
         if tmp is not None:
             Path(tmp.name).unlink(missing_ok=True)
         raise
-    layout = Layout(columns, mapping, "csv", "dr_no" in mapping, warnings, sample=sample)
+    has_ids = "dr_no" in mapping or "caseno" in mapping
+    layout = Layout(columns, mapping, "csv", has_ids, warnings, sample=sample)
     layout.cut_last_line = truncated_last_line(tail, encoding, delim, len(columns))
     if tmp is not None:
         layout.temp_files.append(Path(tmp.name))
@@ -413,7 +434,7 @@ def _frame_to_table(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols} FROM _frame")
     con.unregister("_frame")
     refine_mapping(con, table, mapping)
-    return Layout(columns, mapping, kind, "dr_no" in mapping)
+    return Layout(columns, mapping, kind, "dr_no" in mapping or "caseno" in mapping)
 
 
 def _load_other(
