@@ -109,11 +109,14 @@ def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _bool(text: str) -> str:
-    """Y / N flags (and yes / no, true / false, 1 / 0); anything else is unknown. Listed
-    spellings, not upper(): a million rows of eight flags add up."""
-    yes = "'Y', 'y', 'YES', 'Yes', 'yes', 'TRUE', 'True', 'true', 'T', 't', '1'"
-    no = "'N', 'n', 'NO', 'No', 'no', 'FALSE', 'False', 'false', 'F', 'f', '0'"
-    return f"CASE WHEN {text} IN ({yes}) THEN true WHEN {text} IN ({no}) THEN false END"
+    """Y / N flags (and yes / no, true / false, 1 / 0); anything else is unknown. The feed's own
+    Y and N are tested first: a million rows of eight flags add up."""
+    yes = "'y', 'yes', 'true', 't', '1'"
+    no = "'n', 'no', 'false', 'f', '0'"
+    return (
+        f"CASE WHEN {text} = 'N' THEN false WHEN {text} = 'Y' THEN true "
+        f"WHEN lower({text}) IN ({yes}) THEN true WHEN lower({text}) IN ({no}) THEN false END"
+    )
 
 
 def _case_id(text: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from crimecast import config
 from crimecast.errors import CrimecastError, StoreError
-from crimecast.report import analyses, fitness_step
+from crimecast.report import analyses, fitness_step, hindsight_step
 from crimecast.report import brief as report_brief
 from crimecast.report import build as report_build
 from crimecast.report import compstat as report_compstat
@@ -36,7 +36,7 @@ from crimecast.report.build import __version__
 from crimecast.storage import file_sha256
 from crimecast.store import DB_NAME, Store
 
-STEPS = ("data", "completeness", "fitness", "eda", "hotspots", "forecast", "report")
+STEPS = ("data", "completeness", "fitness", "eda", "hotspots", "forecast", "hindsight", "report")
 STEP_LABELS = {
     "data": "ingest",
     "completeness": "completeness check",
@@ -44,6 +44,7 @@ STEP_LABELS = {
     "eda": "exploratory analysis",
     "hotspots": "hotspots",
     "forecast": "forecasts + backtests",
+    "hindsight": "forecast vs actual",
     "report": "report",
 }
 CACHE_VERSION = 1
@@ -53,6 +54,7 @@ STEP_FUNCTIONS = {
     "eda": analyses.step_eda,
     "hotspots": analyses.step_hotspots,
     "forecast": report_steps.step_forecast,
+    "hindsight": hindsight_step.step_hindsight,
 }
 LIBS = ("duckdb", "pandas", "numpy", "statsmodels", "prophet", "statsforecast", "plotly", "esda")
 
@@ -337,6 +339,7 @@ def _analyse(options, result, snapshot, cache, records, timed, data, started) ->
             "models": list(options.models),
             "demo": options.demo,
         },
+        "hindsight": {"seed": options.seed, "backend": options.backend},
     }
     keys = {}
     for name in STEPS[1:-1]:

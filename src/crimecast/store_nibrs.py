@@ -70,9 +70,10 @@ def ingest(store, path, layout, src, simulated, today, digest, report) -> None:
     with files.csv_errors(path) if is_csv else contextlib.nullcontext():
         clean.stage(con, sql, staged, temp=not bulk)
     rejects = files.read_rejects(con) if is_csv else []
-    parsed, bad, distinct = con.execute(
+    parsed, bad, distinct, cases = con.execute(
         f"SELECT count(*), count(_reason), count(DISTINCT offense_id) FILTER "
-        f"(WHERE _reason IS NULL) FROM {staged}"
+        f"(WHERE _reason IS NULL), count(DISTINCT case_id) FILTER (WHERE _reason IS NULL) "
+        f"FROM {staged}"
     ).fetchall()[0]
     superseded = _supersede_duplicates(con, staged) if parsed - bad > distinct else 0
     report.rows_read = parsed + len(rejects)
@@ -96,7 +97,6 @@ def ingest(store, path, layout, src, simulated, today, digest, report) -> None:
     good = parsed - bad - superseded
     report.warnings += _flag_warnings(con, staged, path.name, good)
     store._note_years(f"SELECT DISTINCT year FROM {staged} WHERE _reason IS NULL")
-    cases = _count(con, f"SELECT count(DISTINCT case_id) FROM {staged} WHERE _reason IS NULL")
     if bulk:
         replaced = 0
         _bulk_offenses(con, staged, in_file_dups=good - distinct)

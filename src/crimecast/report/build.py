@@ -145,7 +145,7 @@ def section_view(result: dict, out: Path, captions: dict | None = None) -> dict:
     }
 
 
-SECTIONS = ("completeness", "fitness", "eda", "hotspots", "forecast", "compstat")
+SECTIONS = ("completeness", "fitness", "eda", "hotspots", "forecast", "hindsight", "compstat")
 
 
 def compstat_view(result: dict) -> dict:
