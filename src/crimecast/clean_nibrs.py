@@ -200,7 +200,8 @@ WITH r AS (
     CASE WHEN t BETWEEN 0 AND 2359 AND t % 100 < 60 THEN t END AS time_ok,
     CASE WHEN {inside} THEN lat_raw END AS lat,
     CASE WHEN {inside} THEN lon_raw END AS lon,
-    ln.code AS known_code
+    ln.code AS known_code, ln.desc AS lk_desc, ln.grp AS lk_grp, ln.category AS lk_category,
+    ln.class AS lk_class, ln.fbi_part1 AS lk_part1, ln.rank AS lk_rank
   FROM r
   LEFT JOIN _lk_area la ON la.key = r.area_key
   LEFT JOIN _lk_nibrs ln ON ln.code = r.code_raw
@@ -240,14 +241,14 @@ SELECT
   lan.area_name,
   TRY_CAST(rpt_dist AS SMALLINT) AS rpt_dist,
   code_raw AS nibrs_code,
-  coalesce(desc_raw, ln.desc) AS nibrs_desc,
-  coalesce(CASE WHEN group_raw IN ('A', 'B') THEN group_raw END, ln.grp) AS nibrs_group,
+  coalesce(desc_raw, lk_desc) AS nibrs_desc,
+  coalesce(CASE WHEN group_raw IN ('A', 'B') THEN group_raw END, lk_grp) AS nibrs_group,
   crime_against,
-  coalesce(ln.category, 'other') AS crime_category,
-  coalesce(ln.class, 'other') AS crime_class,
-  ln.fbi_part1,
-  CAST(CASE WHEN ln.fbi_part1 IS NOT NULL THEN 1 ELSE 2 END AS TINYINT) AS part,
-  CAST(coalesce(ln.rank, {len(codes.HIERARCHY)}) AS TINYINT) AS rank,
+  coalesce(lk_category, 'other') AS crime_category,
+  coalesce(lk_class, 'other') AS crime_class,
+  lk_part1 AS fbi_part1,
+  CAST(CASE WHEN lk_part1 IS NOT NULL THEN 1 ELSE 2 END AS TINYINT) AS part,
+  CAST(coalesce(lk_rank, {len(codes.HIERARCHY)}) AS TINYINT) AS rank,
   TRY_CAST(premise_code AS SMALLINT) AS premise_code,
   coalesce(premise_desc, lp.desc) AS premise_desc,
   TRY_CAST(CASE WHEN weapon_code_raw > 0 THEN weapon_code_raw END AS SMALLINT) AS weapon_code,
@@ -273,7 +274,6 @@ SELECT
      + (CASE WHEN contains(k.crime_against, ',') THEN {FLAG_AGAINST_LIST} ELSE 0 END)
      AS TINYINT) AS _flags
 FROM k
-LEFT JOIN _lk_nibrs ln ON ln.code = k.known_code
 LEFT JOIN _lk_area_name lan ON lan.area_id = k.area_id
 LEFT JOIN _lk_status ls ON ls.code = status_raw
 LEFT JOIN _lk_status lsr ON lower(lsr.label) = lower(status_desc_raw)
