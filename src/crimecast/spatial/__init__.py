@@ -9,7 +9,7 @@ is likely next. Pure functions over frames (the CLI command does the I/O):
 - `hotspots`: `gi_star(cells, permutations, seed, fdr) -> DataFrame[..., z, p, p_sim, p_fdr,
   gi_bin, class]`;
 - `emerging`: per-slice Gi* + Mann-Kendall -> emerging hot spot patterns;
-- `forecast` / `evaluate`: next-period hotspot forecasts by seven methods (`etas`, `lagged`
+- `forecast` / `evaluate`: next-period hotspot forecasts by eight methods (`etas`, `lagged`
   hold the point-process and lagged-count models), rolling backtest ->
   DataFrame[method, coverage, period, hit_rate, pai, pei, rri, ...];
 - `maps`: Plotly figures (offline) and matplotlib PNGs.
@@ -215,10 +215,16 @@ def analyse(
     result.dual_rate = change.dual_rate(table, divisions)
     if "occurred_date" in pts:
         t = time.perf_counter()
-        span_days = (pts["occurred_date"].max() - pts["occurred_date"].min()).days
+        last = pts["occurred_date"].max()
+        split = None
+        if through is not None:  # compare complete months only: the year to the last of them
+            end = (pd.Period(through, "M") + 1).start_time
+            last = min(last, end - pd.Timedelta(days=1))
+            split = end - pd.DateOffset(months=12)
+        span_days = (last - pts["occurred_date"].min()).days
         if span_days >= 2 * 365 - 1:
             result.change, result.change_periods = change.hotspot_change(
-                pts, cells, raster, kde.bin_cells(raster, cells, res), bandwidth_m
+                pts, cells, raster, kde.bin_cells(raster, cells, res), bandwidth_m, split=split
             )
         else:
             notes.append(

@@ -1,4 +1,4 @@
-"""Hotspot forecasts: which cells will have the most crime next period, by seven methods, and a
+"""Hotspot forecasts: which cells will have the most crime next period, by eight methods, and a
 rolling backtest scored by hit rate, PAI, PEI and RRI (see `evaluate`).
 
 Methods (each gives every cell a score; the highest-scoring cells are flagged):
@@ -14,8 +14,9 @@ Methods (each gives every cell a score; the highest-scoring cells are flagged):
   predictions over the training periods (a small grid search). With theta = 0 (no sign of
   excitation in the counts) it is the long-term map exactly; `fits` says when that happened;
 - `etas`: a space-time ETAS point process fitted by EM on the incidents (see `etas`);
-- `kde_mix`, `lagged_counts`: a long-term/recent KDE mix and Poisson gradient boosting on lagged
-  counts of the cell and its neighbours (see `lagged`).
+- `kde_mix`, `lagged_counts`, `ensemble`: a long-term/recent KDE mix, Poisson gradient boosting
+  on lagged counts of the cell and its neighbours, and a mix of that model with the
+  recency-weighted counts, its weight chosen on training periods (see `lagged`).
 
 Every method sees only the periods before the one it forecasts, and any parameter it chooses is
 chosen on those periods.
@@ -40,10 +41,11 @@ METHODS = (
     "etas",
     "kde_mix",
     "lagged_counts",
+    "ensemble",
 )
 # The methods that fit in seconds (no EM, no boosting): the demo's set.
 QUICK_METHODS = ("naive", "long_term", "kde_decay", "self_exciting")
-NEEDS_POINTS = ("kde_decay", "etas", "kde_mix", "lagged_counts")
+NEEDS_POINTS = ("kde_decay", "etas", "kde_mix", "lagged_counts", "ensemble")
 BACKTEST_PERIODS = 12
 ETAS_FIT_PERIODS = 12
 COVERAGES = (0.01, 0.05)
@@ -95,8 +97,26 @@ class Inputs:
             adj2.setdiag(0)
             adj2.eliminate_zeros()
             fine = self.smooth(self.bandwidth_m / 2)
-            self.cache["features"] = lagged.features(ext, self.smooth(), adj, fine, adj2)
+            season = 4 if self.periods and self.periods[0].freqstr.startswith("Q") else 12
+            self.cache["features"] = lagged.features(
+                ext, self.smooth(), adj, fine, adj2, season=season
+            )
         return self.cache["features"]
+
+    def lagged_fit(self, cutoff: int) -> tuple[np.ndarray, dict]:
+        """The lagged-counts forecast of period `cutoff`, fitted once (the ensemble reuses it)."""
+        key = ("lagged", cutoff)
+        if key not in self.cache:
+            self.cache[key] = lagged.lagged_counts(self.y, self.features(), cutoff)
+        return self.cache[key]
+
+    def recent_counts(self, tau: float) -> np.ndarray:
+        """Exponentially weighted mean counts before each period (cells x periods + 1)."""
+        key = ("ewma", tau)
+        if key not in self.cache:
+            ext = np.column_stack([self.y, np.zeros(len(self.y))])
+            self.cache[key] = lagged.ewma_before(ext, tau)
+        return self.cache[key]
 
     def event_frame(self) -> pd.DataFrame:
         """The incidents in metres and days (a fixed pseudo-random time of day, as the data
@@ -234,7 +254,15 @@ def scores_with_params(inputs: Inputs, cutoff: int, method: str) -> tuple[np.nda
     if method == "kde_mix":
         return lagged.kde_mix(inputs.y, inputs.smooth(), inputs.areas, cutoff)
     if method == "lagged_counts":
-        return lagged.lagged_counts(inputs.y, inputs.features(), cutoff)
+        return inputs.lagged_fit(cutoff)
+    if method == "ensemble":
+        return lagged.ensemble(
+            inputs.y,
+            inputs.areas,
+            cutoff,
+            lambda c: inputs.lagged_fit(c)[0],
+            inputs.recent_counts,
+        )
     raise ValueError(f"unknown forecast method {method!r}; choose from {', '.join(METHODS)}")
 
 

@@ -7,7 +7,10 @@
 - `lagged_counts`: gradient-boosted trees with a Poisson loss (scikit-learn's
   HistGradientBoostingRegressor) on the last 1, 3 and 12 periods' counts of the cell and of its
   one-ring neighbours, the long-term mean and the two KDE components (after Wheeler & Steenbeek
-  2020), trained on the fold's training periods.
+  2020), trained on the fold's training periods;
+- `ensemble`: w x the exponentially weighted mean count (time scale tau periods) + (1 - w) x
+  the `lagged_counts` forecast, each as a share of its period total; (w, tau) are chosen, like
+  `kde_mix`'s, on the last `inner` training periods, each forecast from the periods before it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 TAUS = (1.0, 3.0, 6.0, 12.0)
 INNER = 6
 TRAIN_WINDOW = 24  # target periods per lagged-counts fit
+ENSEMBLE_TAUS = (6.0, 12.0, 24.0)
 
 
 def ewma_before(m: np.ndarray, tau: float) -> np.ndarray:
@@ -85,17 +89,31 @@ def kde_mix(y, smooth, areas, cutoff) -> tuple[np.ndarray, dict]:
     return w * lt + (1 - w) * rec, {"weight_long_term": w, "tau_periods": tau}
 
 
+def seasonal_before(m: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray]:
+    """The count one season before period t (`season` periods back, 0 before the data) and the
+    mean of the same period of every earlier season."""
+    lag = np.zeros_like(m, dtype=float)
+    lag[:, season:] = m[:, :-season]
+    mean = np.zeros_like(m, dtype=float)
+    for t in range(season, m.shape[1]):
+        mean[:, t] = m[:, t - season :: -season].mean(axis=1)
+    return lag, mean
+
+
 def features(
     y: np.ndarray,
     smooth: np.ndarray,
     adj: sparse.csr_matrix,
     fine: np.ndarray | None = None,
     adj2: sparse.csr_matrix | None = None,
+    season: int = 12,
 ) -> np.ndarray:
     """(cells, periods, k) features for predicting period t from the periods before it: the
-    cell's mean count over the last 1, 3, 6 and 12 periods and all of them, the long-term and
-    recent KDE masses (`smooth`, and `fine` at a narrower bandwidth), and the one-ring (`adj`)
-    and two-ring (`adj2`) neighbours' sums."""
+    cell's mean count over the last 1, 3, 6, 12 and 24 periods and all of them, its
+    exponentially weighted means (time scales 6 and 24 periods), the count one season before
+    and the mean of the same season in earlier years, the long-term and recent KDE masses
+    (`smooth`, and `fine` at a narrower bandwidth), and the one-ring (`adj`) and two-ring
+    (`adj2`) neighbours' sums."""
     y = y.astype(float)
     fine = smooth if fine is None else fine
     base = [
@@ -114,7 +132,10 @@ def features(
         ewma_before(smooth, 1.0),
         (adj2 if adj2 is not None else adj) @ base[3],
     ]
-    return np.stack(base + nb + extra, axis=2)
+    recent = [ewma_before(y, 6.0), ewma_before(y, 24.0), window_mean_before(y, 24)]
+    seasonal = list(seasonal_before(y, season))
+    rings = [adj @ recent[0], adj @ recent[2], (adj2 if adj2 is not None else adj) @ base[2]]
+    return np.stack(base + nb + extra + seasonal + recent + rings, axis=2)
 
 
 def lagged_counts(
@@ -153,3 +174,34 @@ def adjacency(neighbours: list[np.ndarray], n: int) -> sparse.csr_matrix:
     rows = np.repeat(np.arange(n), [len(a) for a in neighbours])
     cols = np.concatenate(neighbours) if neighbours else np.zeros(0, dtype=np.int64)
     return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+def _share(v: np.ndarray) -> np.ndarray:
+    total = v.sum()
+    return v / total if total > 0 else v
+
+
+def ensemble(y: np.ndarray, areas, cutoff: int, lagged_at, ewma_of, inner: int = INNER):
+    """Scores for period `cutoff`: the mix of the recency-weighted counts (`ewma_of(tau)`, cells x
+    periods + 1) and the lagged-counts forecast (`lagged_at(c)`, for period c from the periods
+    before it) whose weight and time scale caught the most crime in the top 1% of the area over
+    the last `inner` training periods. Ties favour the lagged-counts model."""
+    targets = [c for c in range(max(4, cutoff - inner), cutoff) if y[:, c].sum() > 0]
+    best, best_score = (0.0, ENSEMBLE_TAUS[1]), -np.inf
+    if targets:
+        learned = {c: _share(lagged_at(c)) for c in targets}
+        for tau in ENSEMBLE_TAUS:
+            e = ewma_of(tau)
+            for w in WEIGHTS:
+                total = 0.0
+                for c in targets:
+                    sc = w * _share(e[:, c]) + (1 - w) * learned[c]
+                    total += evaluate.hit_rate(
+                        evaluate.top_cells(sc, areas, 0.01, e[:, c]), y[:, c]
+                    )
+                if total > best_score + 1e-12:
+                    best, best_score = (float(w), float(tau)), total
+    w, tau = best
+    e = ewma_of(tau)[:, cutoff]
+    sc = w * _share(e) + (1 - w) * _share(lagged_at(cutoff))
+    return sc, {"weight_recent_counts": w, "tau_periods": tau, "inner_periods": len(targets)}
