@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crimecast import spatial
-from crimecast.spatial import grid
+from crimecast.spatial import by_category, grid
 
 
 def test_each_category_flags_its_own_hotspot():
@@ -45,3 +45,33 @@ def test_each_category_flags_its_own_hotspot():
         assert hot in t.loc[cat, "flagged_h3"].split()
     other = grid.cell_ids(np.array([34.10]), np.array([-118.20]), res.resolution)[0]
     assert other not in t.loc["burglary", "flagged_h3"].split()
+
+
+def test_sensitive_offenses_are_scored_but_never_mapped():
+    rng = np.random.default_rng(9)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "lat": 34.05 + rng.normal(0, 0.01, 2 * n),
+            "lon": -118.3 + rng.normal(0, 0.01, 2 * n),
+            "occurred_date": pd.Timestamp("2022-01-01")
+            + pd.to_timedelta(rng.integers(0, 730, 2 * n), "D"),
+            "area_id": 1,
+            "crime_category": ["rape"] * n + ["burglary"] * n,
+        }
+    )
+    res = spatial.analyse(
+        frame,
+        None,
+        period="quarter",
+        permutations=0,
+        with_emerging=False,
+        with_near_repeat=False,
+        backtest_periods=3,
+        methods=("long_term", "naive"),
+    )
+    t = res.category_forecasts.set_index("category")
+    assert "rape" in by_category.sensitive_categories()
+    assert not t.loc["rape", "mapped"] and t.loc["rape", "flagged_h3"] == ""
+    assert t.loc["rape", "pai_1pct"] > 0  # still scored
+    assert t.loc["burglary", "mapped"] and len(t.loc["burglary", "flagged_h3"].split()) > 0

@@ -18,7 +18,7 @@ import dash
 import flask
 from dash import dash_table, dcc, html
 
-from crimecast.dashboard import api, callbacks, guards, views
+from crimecast.dashboard import api, callbacks, guards, hotspot_panel, views
 from crimecast.dashboard.queries import Cube
 from crimecast.dashboard.run_outputs import RunOutputs
 
@@ -207,6 +207,7 @@ def layout(cube: Cube, outputs: RunOutputs) -> html.Div:
                 className="row",
             ),
             explorer,
+            hotspot_panel.card(outputs),
         ]
     )
     return html.Div(
@@ -261,6 +262,7 @@ def create_app(
     app.layout = layout(cube, outputs)
     api.register(server, cube, outputs)
     callbacks.register(app, cube, outputs)
+    hotspot_panel.register(app, outputs)
     guards.register(app)
     app.cube, app.outputs = cube, outputs  # for tests and benchmarks
     return app

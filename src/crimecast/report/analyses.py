@@ -407,6 +407,17 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
         png = ctx.png(f"map_{name}", maps.static_map(layers, fig.layout.title.text, div))
         interactive = fig if name == "gi_star" else None
         figs.append(figure(fig.layout.title.text, caption, plotly=interactive, png=png, fid=name))
+    more = {"tables": {}, "figures": [], "bullets": []}
+    near_repeat = part("spatial.near_repeat", "heatmap")
+    if hasattr(maps, "category_panels") and near_repeat:
+        from crimecast.report.hotspot_extras import extras
+
+        if city_unfit:  # the forecast scores are not stated (see above)
+            res.category_forecasts = None
+        more = extras(ctx, res, maps, near_repeat)
+        for name, df in more["tables"].items():
+            ctx.table(name, df)
+    figs += more["figures"]
     return {
         "status": "computed",
         "note": f"{summary['cells']:,} cells, {summary['gi_star']['hot_cells']:,} hot",
@@ -414,10 +425,12 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
         "tables": {
             k: tables[k] for k in ("hotspot_forecast_scores", "division_rates") if k in tables
         }
-        | {"hotspot_cells": tables["hotspot_cells"].head(15)},
+        | {"hotspot_cells": tables["hotspot_cells"].head(15)}
+        | more["tables"],
         "figures": figs,
         "summary": {
             "bullets": hotspot_bullets(res.gi, div, summary["gi_star"], res.backtest_summary)
+            + more["bullets"]
             + (
                 [
                     [

@@ -1,15 +1,30 @@
 """Next-period hotspot forecasts per crime category, each with the backtest score of the method
-chosen for it (the best mean PAI at 1% over the category's own rolling backtest)."""
+chosen for it (the best mean PAI at 1% over the category's own rolling backtest).
+
+Sensitive offenses (categories whose every code is of a sexual nature in the crosswalk, such as
+rape) are scored but never mapped below the division: their rows say `mapped = False` and list
+no cells, so no map, table or download can place them."""
 
 from __future__ import annotations
+
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
+from crimecast import codes
 from crimecast.spatial import emerging, forecast
 
 METHODS = ("long_term", "self_exciting", "kde_decay", "lagged_counts")
 MIN_INCIDENTS = 300
+
+
+@cache
+def sensitive_categories() -> frozenset[str]:
+    """The categories every one of whose codes the crosswalk marks as sexual."""
+    xw = codes.crosswalk_frame()
+    by_cat = xw.groupby("category")["sexual"].all()
+    return frozenset(str(c) for c in by_cat[by_cat].index)
 
 
 def category_forecasts(
@@ -23,7 +38,7 @@ def category_forecasts(
     min_incidents: int = MIN_INCIDENTS,
 ) -> pd.DataFrame:
     """DataFrame[category, incidents, method, period, pai_1pct, pai_vs_long_term, hit_rate_1pct,
-    backtest_periods, cells_flagged, flagged_h3] for each category with at least
+    backtest_periods, cells_flagged, mapped, flagged_h3] for each category with at least
     `min_incidents` geocoded incidents. `base` supplies the areas, raster and neighbours."""
     cols = [
         "category",
@@ -35,6 +50,7 @@ def category_forecasts(
         "hit_rate_1pct",
         "backtest_periods",
         "cells_flagged",
+        "mapped",
         "flagged_h3",
     ]
     if "crime_category" not in pts:
@@ -77,6 +93,7 @@ def category_forecasts(
         row = s.set_index("method").loc[best]
         fc = forecast.forecast_next(inputs, cells, (best,), coverages=(0.01,))
         flagged = fc.loc[fc["flagged_1pct"], "h3"].tolist()
+        mapped = str(cat) not in sensitive_categories()
         rows.append(
             {
                 "category": str(cat),
@@ -88,7 +105,8 @@ def category_forecasts(
                 "hit_rate_1pct": float(row["hit_rate"]),
                 "backtest_periods": int(row["periods"]),
                 "cells_flagged": len(flagged),
-                "flagged_h3": " ".join(flagged),
+                "mapped": mapped,
+                "flagged_h3": " ".join(flagged) if mapped else "",
             }
         )
     return pd.DataFrame(rows, columns=cols)

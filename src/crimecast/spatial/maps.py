@@ -359,3 +359,58 @@ def static_kde(surface: pd.DataFrame, divisions=None, bandwidth_m: float = 400.0
     ax.set_axis_off()
     ax.set_title(f"Kernel density of incidents (bandwidth {bandwidth_m:.0f} m)")
     return fig
+
+
+CHANGE_COLOURS = {"rose": "#b2182b", "fell": "#2166ac"}
+
+
+def change_layers(change: pd.DataFrame):
+    """The cells whose counts rose or fell beyond the city's trend (FDR-corrected)."""
+    out = []
+    for label, colour in CHANGE_COLOURS.items():
+        sel = change[change["direction"] == label]
+        if len(sel):
+            out.append((f"{label} ({len(sel):,} cells)", colour, _hexes(sel["h3"])))
+    return out
+
+
+def change_title(periods: dict) -> str:
+    return (
+        f"Where crime rose or fell beyond the city's trend: {periods.get('after', '')} "
+        f"against {periods.get('before', '')}"
+    )
+
+
+def category_panels(table: pd.DataFrame, divisions=None, max_panels: int = 6) -> Figure:
+    """Small multiples of the next period's flagged cells (top 1% of the area), one panel per
+    mapped crime category, each titled with its method and backtest PAI."""
+    rows = table[table["mapped"].astype(bool)].sort_values("incidents", ascending=False)
+    rows = rows.head(max_panels)
+    ncol = min(3, max(1, len(rows)))
+    nrow = max(1, -(-len(rows) // ncol))
+    fig = Figure(figsize=(4.2 * ncol, 4.6 * nrow))
+    outline = division_rings(divisions)
+    for k, r in enumerate(rows.itertuples()):
+        ax = fig.add_subplot(nrow, ncol, k + 1)
+        for ring in outline:
+            ax.plot(ring[:, 0], ring[:, 1], color="#9aa3ae", linewidth=0.4)
+        cells = str(r.flagged_h3).split()
+        paths = [Path(h, closed=True) for h in _hexes(cells)]
+        ax.add_collection(
+            PatchCollection(
+                [PathPatch(p) for p in paths], facecolor="#bd0026", edgecolor="#bd0026", lw=0.6
+            )
+        )
+        ax.autoscale_view()
+        ax.set_aspect(ASPECT)
+        ax.set_axis_off()
+        ax.set_title(
+            f"{r.category} ({r.incidents:,} incidents)\n{r.method.replace('_', ' ')}: PAI "
+            f"{r.pai_1pct:.1f}, {r.pai_vs_long_term:.2f}x long-term\n({r.backtest_periods} "
+            f"periods backtested; {r.cells_flagged} cells)",
+            fontsize=9,
+        )
+    if len(rows):
+        fig.suptitle(f"Forecast top 1% of the area for {rows['period'].iat[0]}, by crime type")
+    fig.tight_layout()
+    return fig
