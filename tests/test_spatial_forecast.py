@@ -173,3 +173,41 @@ def test_forecast_next_flags_recent_hotspots():
         assert sel.loc[newer, "rank"] == 2, method
     with pytest.raises(ValueError, match="unknown forecast method"):
         forecast.scores(inputs, 4, "crystal_ball")
+
+
+def test_seasonal_features_look_one_year_back():
+    from crimecast.spatial import lagged
+
+    m = np.arange(30, dtype=float).reshape(1, 30)  # period t holds the count t
+    lag, mean = lagged.seasonal_before(m, 12)
+    assert lag[0, 11] == 0 and lag[0, 12] == 0 and lag[0, 25] == 13
+    # period 25: the same month one and two years before are 13 and 1
+    assert mean[0, 25] == pytest.approx((13 + 1) / 2) and mean[0, 5] == 0
+
+
+def test_ensemble_weight_is_chosen_on_training_periods_only():
+    from crimecast.spatial import lagged
+
+    rng = np.random.default_rng(2)
+    n, t = 40, 16
+    y = rng.poisson(0.2, (n, t)).astype(float)
+    y[3, :] += 6  # one cell is hot every period
+    areas = np.ones(n)
+    ext = np.column_stack([y, np.zeros(n)])
+    recent = {tau: lagged.ewma_before(ext, tau) for tau in lagged.ENSEMBLE_TAUS}
+    wrong = np.zeros(n)
+    wrong[7] = 1.0  # a learned model that points at the wrong cell
+    seen = []
+
+    def lagged_at(c):
+        seen.append(c)
+        return wrong
+
+    sc, params = lagged.ensemble(y, areas, 12, lagged_at, recent.__getitem__)
+    assert params["weight_recent_counts"] > 0.5 and params["inner_periods"] == lagged.INNER
+    assert np.argmax(sc) == 3
+    assert max(seen) == 12 and all(c < 12 for c in seen[:-1])  # never fitted on period 12
+    right = np.zeros(n)
+    right[3] = 1.0
+    sc, params = lagged.ensemble(y, areas, 12, lambda c: right, recent.__getitem__)
+    assert params["weight_recent_counts"] == 0.0  # ties favour the learned model
