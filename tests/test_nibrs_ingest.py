@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimecast import codes
 from crimecast.errors import InputFileError
@@ -399,3 +402,36 @@ def test_a_store_made_before_nibrs_reads_and_is_migrated(tmp_path):
         assert got.values.tolist() == [["legacy", "210", 1]] * 2
         st.ingest_files([write_csv(tmp_path / "nibrs.csv", CASES)])
         assert st.count() == 4 and st.info()["cases_in_both_feeds"] == 1
+
+
+_BAD_ROWS = [rows[0] for _, rows, reason, _ in BAD if reason]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, len(_BAD_ROWS)), st.booleans()),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_every_row_is_stored_quarantined_or_merged_and_each_case_counts_once(picks):
+    """Random mixes of good offenses (some repeated), bad rows and changed repeats: rows read
+    always equal stored + quarantined + merged, and the incidents are exactly the cases with a
+    stored offense."""
+    rows = []
+    for case, bad, changed in picks:
+        if bad < len(_BAD_ROWS):
+            rows.append(dict(_BAD_ROWS[bad]))
+        else:
+            r = offense(f"24120{case:04d}", ["13A", "23H", "120"][case % 3], 1 + case % 2)
+            rows.append(r | ({"weapon_used_cd": "200"} if changed else {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "mix.csv", rows)
+        with Store(Path(tmp) / "s") as store:
+            rep = store.ingest_files([path])[0]
+            assert rep.reconciles and rep.rows_read == len(rows)
+            cases = store.query("SELECT count(DISTINCT case_id) AS n FROM offenses")["n"].iloc[0]
+            assert store.count() == cases
+            total = store.query("SELECT coalesce(sum(offenses), 0) AS n FROM incidents")["n"][0]
+            assert total == rep.stored
