@@ -131,3 +131,15 @@ def test_theta_and_stl_fit_short_yearly_series():
     for alias in ("theta", "stl"):
         fc = models.make(alias, "YS").fit(y, ds).predict(2)
         assert len(fc) == 2 and (fc["yhat"] > 150).all() and (fc["hi_95"] >= fc["yhat"]).all()
+
+
+def test_widths_are_the_conformal_quantile_of_each_steps_pool():
+    rng = np.random.default_rng(2)
+    rel = rng.normal(0, 0.1, (6, 12)) * np.sqrt(np.arange(1, 13))
+    rel[0, 6:] = np.nan  # the newest origin has only 6 observed steps
+    q = calibrate.widths(rel, 0.8)
+    for j in range(12):
+        pool = rel[:, max(0, j - calibrate.BAND) : j + calibrate.BAND + 1]
+        by_hand = calibrate.conformal_quantile(pool, 0.8)
+        assert q[j] == pytest.approx(by_hand) or q[j] == pytest.approx(q[: j + 1].max())
+    assert (np.diff(q) >= 0).all()
