@@ -47,6 +47,11 @@ def ingest(
                     else f"{report.rows_read:,} read = {report.stored:,} stored + "
                     f"{report.quarantined:,} quarantined + {report.duplicates_merged:,} "
                     "duplicates merged"
+                    + (
+                        f" (NIBRS offenses; {report.incidents:,} cases)"
+                        if report.system == "nibrs"
+                        else ""
+                    )
                 ),
                 highlight=False,
             )
