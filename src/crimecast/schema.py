@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from crimecast.codes import CRIME_CODES, crosswalk
+from crimecast.codes import CRIME_CODES, HIERARCHY, crosswalk
 
 # --- Areas (LAPD geographic divisions). Join on the number; names differ between files. ---------
 AREAS: dict[int, str] = {
@@ -152,20 +152,8 @@ ARREST_STATUSES = ("AA", "JA")
 UNKNOWN = "Unknown"
 
 # --- Crime categories (UCR-style groups) and classes ----------------------------------------------
-CATEGORIES: tuple[str, ...] = (
-    "homicide",
-    "rape",
-    "robbery",
-    "aggravated assault",
-    "burglary",
-    "larceny/theft",
-    "motor-vehicle theft",
-    "arson",
-    "simple assault",
-    "vandalism",
-    "fraud/identity theft",
-    "other",
-)
+# In the UCR hierarchy's order (most serious first); see `codes.HIERARCHY`.
+CATEGORIES: tuple[str, ...] = HIERARCHY
 CATEGORY_CLASS: dict[str, str] = {
     "homicide": "violent",
     "rape": "violent",
