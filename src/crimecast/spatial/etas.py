@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 
 MAX_DAYS = 90.0
 MAX_M = 1200.0
-MAX_EVENTS = 60_000  # the most recent incidents used in one fit
+MAX_EVENTS = 20_000  # the most recent incidents used in one fit (4 parameters: plenty)
 
 
 @dataclass
