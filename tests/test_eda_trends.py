@@ -158,3 +158,33 @@ def test_seasonal_profile_finds_the_peak_month_with_an_interval():
     assert 12 < jul["pct_vs_trend"] < 24 and jul["years"] >= 7
     # February is short, but per day it is not low
     assert abs(out.loc["Feb", "pct_vs_trend"]) < 5
+
+
+def _switch_months(end: str = "2026-10-01") -> pd.DataFrame:
+    """Monthly counts with a transition in the middle (2024-03 to 2025-02 flagged) and a
+    reporting-lag tail after `end`."""
+    months = pd.date_range("2016-01-01", "2026-12-01", freq="MS")
+    flagged = ((months >= "2024-03-01") & (months <= "2025-02-01")) | (months > end)
+    return pd.DataFrame({"month": months, "incidents": 100, "complete": ~flagged})
+
+
+def test_after_a_recording_switch_the_current_regime_is_the_run_used():
+    m = _switch_months()
+    run = trends.complete_months(m)
+    assert run["month"].min() == pd.Timestamp("2025-03-01")
+    assert run["month"].max() == pd.Timestamp("2026-10-01")
+    # analyses that need two years fall back to the long run before the switch
+    long = trends.complete_months(m, min_months=24)
+    assert long["month"].min() == pd.Timestamp("2016-01-01")
+    assert long["month"].max() == pd.Timestamp("2024-02-01")
+
+
+def test_the_yoy_window_stays_inside_the_current_regime():
+    # 20 months of the new regime: March-October 2026 against March-October 2025
+    assert trends.yoy_window(_switch_months()) == (
+        pd.Timestamp("2026-03-01"),
+        pd.Timestamp("2026-10-01"),
+    )
+    # a regime under 13 months: the window falls back to the run before the switch
+    short = _switch_months(end="2025-10-01")
+    assert trends.yoy_window(short) == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"))

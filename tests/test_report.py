@@ -333,3 +333,24 @@ def test_compstat_compares_nothing_before_the_data_begin():
     assert city["d28_current"] == 28 and city["d28_year_before"] == 28
     assert pd.isna(city["m12_year_before"]) and pd.isna(city["m12_pct_change"])
     assert not bool(city["m12_significant"])
+
+
+def test_compstat_compares_nothing_across_the_nibrs_transition():
+    from crimecast.eda import compstat as cs
+
+    days = pd.date_range("2023-01-01", "2025-10-31", freq="D")
+    incidents = pd.DataFrame({"occurred_date": days.date, "area_id": 1, "crime_category": "theft"})
+    transition = list(pd.date_range("2024-03-01", "2024-09-01", freq="MS"))
+    table = cs.compstat(incidents, pd.Timestamp("2025-10-31"), "category", transition)
+    city = table.iloc[0]
+    # the year to date (Jan-Oct 2024 before) and the last 12 months touch the transition and
+    # are not compared; the last 28 days (October 2024 before) are
+    assert city["d28_year_before"] == 28 and pd.isna(city["ytd_year_before"])
+    assert pd.isna(city["m12_year_before"]) and not bool(city["m12_significant"])
+    # a year later every window is in the NIBRS regime
+    later = pd.DataFrame(
+        {"occurred_date": pd.date_range("2023-01-01", "2026-10-31", freq="D").date,
+         "area_id": 1, "crime_category": "theft"}
+    )  # fmt: skip
+    city = cs.compstat(later, pd.Timestamp("2026-10-31"), "category", transition).iloc[0]
+    assert city["m12_year_before"] == 365 and city["ytd_year_before"] == 304

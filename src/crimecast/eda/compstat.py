@@ -89,14 +89,18 @@ def pct_text(previous: int, current: int) -> object:
     return round(100.0 * (current - previous) / previous, 1)
 
 
-def compstat(incidents: pd.DataFrame, as_of, by: str = "division") -> pd.DataFrame:
+def compstat(
+    incidents: pd.DataFrame, as_of, by: str = "division", not_comparable=()
+) -> pd.DataFrame:
     """One row per division (by="division") or crime type (by="category"), the citywide total
     first; for each period P in d28, ytd, m12 the columns P_current, P_year_before, P_change,
     P_pct_change ("new" against zero) and P_significant (BH q < 0.05 over the groups).
 
     `incidents` needs occurred_date and area_id (or area_name) / crime_category; `as_of` is the
     last complete date of the data. Incidents after `as_of` are not counted. A period whose
-    year-earlier window starts before the data do has no comparison (blank, not "new")."""
+    year-earlier window starts before the data do, or whose windows touch a month in
+    `not_comparable` (the NIBRS transition), has no comparison (blank, not "new")."""
+    mixed = [pd.Timestamp(m) for m in not_comparable]
     as_of = pd.Timestamp(as_of).normalize()
     days = pd.to_datetime(incidents["occurred_date"].astype("datetime64[ns]")).dt.normalize()
     group = _groups(incidents, by)
@@ -110,7 +114,8 @@ def compstat(incidents: pd.DataFrame, as_of, by: str = "division") -> pd.DataFra
         prev = group[prev_mask.to_numpy()].value_counts()
         current = [int(cur_mask.sum()), *(int(cur.get(g, 0)) for g in names)]
         before = [int(prev_mask.sum()), *(int(prev.get(g, 0)) for g in names)]
-        if len(days) and p.prev_start < days.min() - pd.Timedelta(days=7):
+        touches = any(p.prev_start <= m + pd.offsets.MonthEnd(0) and m <= p.end for m in mixed)
+        if touches or (len(days) and p.prev_start < days.min() - pd.Timedelta(days=7)):
             # the data do not reach back to the year-earlier period (a week's grace for sparse
             # data whose first incident falls a few days in): no comparison, not "new"
             out[f"{p.key}_current"] = current

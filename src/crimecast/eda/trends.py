@@ -18,21 +18,30 @@ ALPHA = 0.05
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def complete_months(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Rows of complete months only, cut to the span before the first flagged month's tail: a gap
-    in the middle would break STL, so the series ends where the trusted data ends."""
+def complete_months(monthly: pd.DataFrame, min_months: int = 13) -> pd.DataFrame:
+    """Rows of one unbroken run of complete months (a gap in the middle would break STL and
+    year-over-year windows): the latest run of at least `min_months` months (after a recording
+    switch, the current regime), else the run before the first flagged month."""
     if monthly.empty:
         return monthly
     m = monthly.copy()
     m["month"] = pd.to_datetime(m["month"])
     if "complete" not in m.columns:
         return m
-    bad = m.loc[~m["complete"].astype(bool), "month"]
-    good = m[m["complete"].astype(bool)]
-    if len(bad):
-        # keep the longest leading run of complete months (flags sit at the end: lag and NIBRS)
-        good = good[good["month"] < bad.min()] if (good["month"] < bad.min()).any() else good
-    return good
+    ok = m["complete"].astype(bool)
+    good = m[ok]
+    if ok.all():
+        return good
+    months = pd.Series(sorted(good["month"].unique()))
+    starts = months.diff().dt.days.fillna(99) > 31  # a month missing before this one
+    runs = months.groupby(starts.cumsum())
+    long_runs = [g for _, g in runs if len(g) >= min_months]
+    if long_runs:
+        latest = long_runs[-1]
+        return good[good["month"].between(latest.iloc[0], latest.iloc[-1])]
+    bad = m.loc[~ok, "month"]
+    # else the leading run of complete months (flags at the end: reporting lag, NIBRS break)
+    return good[good["month"] < bad.min()] if (good["month"] < bad.min()).any() else good
 
 
 # --- Mann-Kendall ---------------------------------------------------------------------------------
@@ -137,7 +146,7 @@ def trend_tests(
     group's mean month."""
     cols = [*by, "months", "mean_per_month", "change_per_year", "pct_change_per_year", "tau",
             "z", "p_value", "q_value", "direction", "rank"]  # fmt: skip
-    data = complete_months(monthly_groups)
+    data = complete_months(monthly_groups, min_months=24)
     rows = []
     for key, g in data.groupby(by, sort=True):
         g = g.sort_values("month")
@@ -207,8 +216,11 @@ def yoy_window(monthly: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | Non
     if m.empty:
         return None
     last = m["month"].max()
-    first = pd.Timestamp(year=last.year, month=1, day=1)
-    if m["month"].min() > first - pd.DateOffset(years=1):
+    # January, or later when the run of comparable months starts less than a year before it
+    first = max(
+        pd.Timestamp(year=last.year, month=1, day=1), m["month"].min() + pd.DateOffset(years=1)
+    )
+    if first > last:
         return None
     return first, last
 
@@ -271,7 +283,7 @@ def stl(monthly: pd.DataFrame, period: int = 12) -> pd.DataFrame:
     from statsmodels.tsa.seasonal import STL
 
     cols = ["month", "observed", "trend", "seasonal", "resid"]
-    m = complete_months(monthly).sort_values("month")
+    m = complete_months(monthly, min_months=24).sort_values("month")
     if len(m) < 2 * period:
         return pd.DataFrame(columns=cols)
     y = pd.Series(m["incidents"].to_numpy(dtype=float), index=pd.DatetimeIndex(m["month"]))
@@ -306,7 +318,7 @@ def seasonal_profile(monthly: pd.DataFrame) -> pd.DataFrame:
     those ratios per calendar month, in percent above (+) or below (-) the trend, with a
     t-interval over the years available. Needs at least two years of complete months."""
     cols = ["month_of_year", "month_name", "pct_vs_trend", "lo_pct", "hi_pct", "years"]
-    m = complete_months(monthly).sort_values("month")
+    m = complete_months(monthly, min_months=24).sort_values("month")
     if len(m) < 24:
         return pd.DataFrame(columns=cols)
     y = pd.Series(m["incidents"].to_numpy(dtype=float), index=pd.DatetimeIndex(m["month"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crimecast import completeness
 from crimecast.eda import compstat as cs
 from crimecast.report.analyses import load
 from crimecast.report.steps import Context
@@ -28,9 +29,10 @@ def step_compstat(ctx: Context, results: dict) -> dict:
             "summary": {},
         }
     incidents = load(ctx, COLUMNS)
+    mixed = completeness.transition_months(ctx.completeness)  # two recording systems
     tables = {
-        "compstat_division": cs.compstat(incidents, as_of, "division"),
-        "compstat_category": cs.compstat(incidents, as_of, "category"),
+        by: cs.compstat(incidents, as_of, by.split("_")[1], mixed)
+        for by in ("compstat_division", "compstat_category")
     }
     for name, df in tables.items():
         ctx.table(name, df)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crimecast.eda.trends import complete_months
 from crimecast.fitness import MIN_BASE
 
 
@@ -93,11 +94,13 @@ def trend_bullet(s: Summary, completeness: pd.DataFrame, fit: dict | None = None
             ". No change over the year is stated.",
         )
         return
-    c = completeness.copy()
-    c["month"] = pd.to_datetime(c["month"])
-    ok = c[c["complete"].astype(bool)].sort_values("month")
+    # one unbroken run of complete months: never two years that straddle a recording switch
+    ok = complete_months(completeness, min_months=24).sort_values("month")
     if len(ok) < 24:
-        s.add("There are fewer than 24 complete months, too few to compare two years.")
+        s.add(
+            "There are fewer than 24 complete months in a row (under one recording system), "
+            "too few to compare two years."
+        )
         return
     last, prev = ok.tail(12), ok.iloc[-24:-12]
     a, b = int(last["incidents"].sum()), int(prev["incidents"].sum())
