@@ -28,8 +28,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 MAX_DAYS = 90.0
-MAX_M = 1200.0
-MAX_EVENTS = 20_000  # the most recent incidents used in one fit (4 parameters: plenty)
+MAX_M = 800.0  # beyond four spreads of the widest triggering seen (about 190 m)
+LL_TOL = 1e-6  # relative log-likelihood gain per EM step below which the fit stops
+MAX_EVENTS = 10_000  # the most recent incidents used in one fit (4 parameters: plenty)
 
 
 @dataclass
@@ -122,9 +123,14 @@ def fit(
             theta = min(s_tr / np.sum(1 - np.exp(-omega * (t_end - t))), 0.95)
         else:
             theta = 0.0
+        # EM raises the likelihood every step: stop when the gain is negligible (a branching
+        # ratio sliding towards 0 moves its parameters for many steps while gaining nothing)
+        gain = new_ll - ll
         ll = new_ll
         after = np.array([mu, theta, omega, sigma])
         if np.all(np.abs(after - before) <= tol * np.maximum(np.abs(before), 1e-3)):
+            break
+        if np.isfinite(gain) and 0 <= gain <= LL_TOL * abs(new_ll):
             break
     return EtasFit(float(mu), float(theta), float(omega), float(sigma), done, n, ll)
 

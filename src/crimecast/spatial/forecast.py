@@ -208,7 +208,12 @@ def _etas_scores(inputs: Inputs, cutoff: int) -> tuple[np.ndarray, dict]:
     b = shape.ravel()[recent["bin"].to_numpy()] / 1e6  # per square metre
     prev = inputs.cache.get("etas_fit")
     init = (prev.mu, max(prev.theta, 0.05), prev.omega, prev.sigma) if prev else None
-    f = etas.fit(recent["x"], recent["y"], recent["t"], b, t_start, t_end, init=init, iterations=80)
+    # warm-started from the previous fold's fit, whose data overlap all but one period, EM
+    # carries on where it stopped: fewer steps per fold, the same fixed point
+    steps = 80 if init is None else 25
+    f = etas.fit(
+        recent["x"], recent["y"], recent["t"], b, t_start, t_end, init=init, iterations=steps
+    )
     inputs.cache["etas_fit"] = f
     t0, t1 = inputs.period_days(cutoff)
     bg = f.mu * (t1 - t0) * kde.cell_mass(r, shape, inputs.mapping, n_cells)
