@@ -108,4 +108,4 @@ def sentence(row) -> str:
     if not row["gates"]:
         return f"passes Ashby's reliability gates{unknown}"
     n = int(row["gates_failed"])
-    return f"fails {n} of Ashby's reliability gate{'s' if n > 1 else ''}: {row['gates']}{unknown}"
+    return f"fails {n} of Ashby's {len(GATES)} reliability gates: {row['gates']}{unknown}"
