@@ -143,3 +143,4 @@ def test_widths_are_the_conformal_quantile_of_each_steps_pool():
         by_hand = calibrate.conformal_quantile(pool, 0.8)
         assert q[j] == pytest.approx(by_hand) or q[j] == pytest.approx(q[: j + 1].max())
     assert (np.diff(q) >= 0).all()
+    assert calibrate.widths(np.empty((0, 12)), 0.8) is None  # no origin: the model's own bands

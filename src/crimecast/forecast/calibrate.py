@@ -81,6 +81,8 @@ def widths(rel: np.ndarray, level: float) -> np.ndarray | None:
     """Relative half-width per step (length h) from the errors, or None when there are too few.
     Vectorised `conformal_quantile` over the pooled errors of every step at once."""
     k, h = rel.shape
+    if k == 0 or h == 0:  # no calibration origin (a short history)
+        return None
     a = np.abs(rel)
     # pools[j] = the errors of steps j - BAND .. j + BAND (NaN outside the horizon)
     padded = np.full((k, h + 2 * BAND), np.nan)
