@@ -70,11 +70,17 @@ def test_demo_writes_every_output(demo):
     assert (bt["ds"] > bt["cutoff"]).all()  # a backtest forecast is always after its cutoff
 
     run = json.loads((out / "run.json").read_text())
-    # the forecasts start right after the last complete month (before the simulated NIBRS break)
+    # the demo runs to the present month across the switch to NIBRS: the forecasts start right
+    # after the last complete month, a month or two ago, and the transition is kept out of models
     ct = pd.Timestamp(run["data"]["complete_through"])
     assert fc["ds"].min() == ct + pd.DateOffset(months=1)
-    assert ct < pd.Timestamp("2024-03-01")
+    assert pd.Timestamp.today() - pd.DateOffset(months=4) < ct < pd.Timestamp.today()
     assert run["data"]["months_excluded_from_models"][0] == "2024-03"
+    assert any("NIBRS transition" in w for w in run["data"]["warnings"])
+    # what crimecast would have forecast at the switch, against what was recorded
+    vs = pd.read_csv(out / "tables" / "forecast_vs_actual.csv", parse_dates=["ds"])
+    assert {"city", "category:burglary"} <= set(vs["unique_id"])
+    assert vs["ds"].min() == pd.Timestamp("2024-03-01") and vs["y"].notna().all()
 
     geo = json.loads((out / "hotspots.geojson").read_text())
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) > 100
@@ -89,7 +95,11 @@ def test_run_json_describes_the_run(demo):
     with Store(out / "demo-store", read_only=True) as st:
         info = st.info()
     d = run["data"]
-    assert d["incidents"] == info["incidents"] == 12_000 - d["quarantined"] - d["duplicates_merged"]
+    assert d["incidents"] == info["incidents"]
+    # both feeds (legacy reports, NIBRS offenses) reconcile, file by file
+    assert len(run["ingested"]) == 2
+    for f in run["ingested"]:
+        assert f["rows_read"] == f["stored"] + f["quarantined"] + f["duplicates_merged"]
     assert d["date_min"] == info["date_min"] and d["date_max"] == info["date_max"]
     assert d["complete_through"] == info["complete_through"]
     for step in ("data", "completeness", "eda", "hotspots", "forecast", "report"):

@@ -67,7 +67,7 @@ class RunOptions:
     demo: bool = False
     demo_rows: int = 30_000
     demo_start: str = "2016-01-01"
-    demo_end: str = "2024-09-30"
+    demo_end: str | None = None  # the present month
     backend: str = "local"
     seed: int = 42
     horizon: int = 24
@@ -158,31 +158,27 @@ class Cache:
 
 
 # -- the data step ---------------------------------------------------------------------------------
-def _simulate_demo(options: RunOptions, workdir: Path) -> Path:
-    """Write the small simulated city for --demo (deterministic by seed, so re-runs skip it)."""
-    from crimecast.ingest import simulate
+def _simulate_demo(options: RunOptions, workdir: Path) -> list[Path]:
+    """Write the small simulated city for --demo (deterministic by seed and dates, so re-runs
+    skip it): legacy reports until the 2024 switch, then the tapering legacy feed and the NIBRS
+    offenses feed, through the present month, so the demo shows the switch and the joined
+    series."""
+    from crimecast.ingest import simulate_nibrs
 
-    # the NIBRS break is simulated too, so the demo shows how crimecast keeps it out of models
-    table = simulate.simulate_table(
-        options.demo_rows,
-        seed=options.seed,
-        start=options.demo_start,
-        end=options.demo_end,
-        nibrs_break=True,
+    end = options.demo_end or dt.date.today().isoformat()
+    return simulate_nibrs.write_demo_files(
+        options.demo_rows, options.seed, options.demo_start, end, workdir, layout="both"
     )
-    path = workdir / simulate.default_name(options.demo_rows, options.seed)
-    simulate.write_csv(table, path)
-    return path
 
 
 def _demo_reports(options: RunOptions) -> list:
     """Simulate the demo city into its own store. A store holding real incidents is refused
     (simulated rows never mix silently into real data); a store of an older simulation (another
-    seed, size or simulator version) is rebuilt."""
+    seed, size, month or simulator version) is rebuilt."""
     store_dir = Path(options.store)
     with tempfile.TemporaryDirectory() as tmp:
-        path = _simulate_demo(options, Path(tmp))
-        digest = file_sha256(path)
+        paths = _simulate_demo(options, Path(tmp))
+        digests = {file_sha256(p) for p in paths}
         if (store_dir / DB_NAME).exists():
             with Store(store_dir, read_only=True) as st:
                 n, sim = st.query(
@@ -196,10 +192,10 @@ def _demo_reports(options: RunOptions) -> list:
                     hint="leave out --store (the demo uses OUT/demo-store) or give an empty "
                     "directory",
                 )
-            if shas and shas != {digest}:
+            if shas and shas != digests:
                 shutil.rmtree(store_dir)
         with Store(store_dir) as st:
-            return st.ingest_files([path], source="simulated", simulated=True)
+            return [st.ingest_files([p], source=p.name, simulated=True)[0] for p in paths]
 
 
 def step_data(options: RunOptions) -> dict:

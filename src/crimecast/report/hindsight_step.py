@@ -78,9 +78,10 @@ def step_hindsight(ctx: Context, results: dict) -> dict:
     (ctx.out / "tables").mkdir(parents=True, exist_ok=True)
     ctx.table("forecast_vs_actual", table)
     scores = hindsight.summary(compared)
-    ctx.table("forecast_vs_actual_summary", scores.round(4))
+    ctx.table("forecast_vs_actual_by_model", scores.round(4))
     shown = scores[scores["model"] == SHOWN]
-    shown = shown.sort_values("unique_id", key=lambda u: u != "city", kind="stable")
+    shown = shown.sort_values("unique_id", key=lambda u: u != "city", kind="stable").round(3)
+    ctx.table("forecast_vs_actual_summary", shown)
     sentences = [hindsight.in_words(row, _label(row["unique_id"])) for _, row in shown.iterrows()]
     png = ctx.png("forecast_vs_actual_city", city_png(compared, monthly, transition))
     caption = (
@@ -92,7 +93,7 @@ def step_hindsight(ctx: Context, results: dict) -> dict:
         "status": "computed",
         "note": f"{len(shown)} series compared over {horizon} months",
         "files": ctx.take_files(),
-        "tables": {"forecast_vs_actual_summary": shown.round(3)},
+        "tables": {"forecast_vs_actual_summary": shown},
         "show_tables": ["forecast_vs_actual_summary"],
         "figures": [
             figure(
