@@ -124,8 +124,8 @@ def extras(ctx: Context, res, maps, near_repeat) -> dict:
             tables["hotspot_change"] = change_view(res.change, res.cells)
         bullets.append(
             [
-                f"Between {span['before']} and {span['after']}, {span['rose']:,} cells rose and "
-                f"{span['fell']:,} fell beyond the city's trend."
+                f"Comparing {span['after']} with {span['before']}: {span['rose']:,} cells rose "
+                f"and {span['fell']:,} fell beyond the city's trend."
             ]
         )
     return {"tables": tables, "figures": figs, "bullets": bullets}
