@@ -223,8 +223,9 @@ def test_sections_banner_and_model_card(demo):
         assert phrase in text, phrase
 
 
-def test_a_missing_part_is_said_not_faked(tmp_path, demo):
-    """A part that is not installed renders as 'not available', never as made-up content."""
+def test_a_step_that_cannot_run_is_said_not_faked(tmp_path, demo):
+    """A step that cannot run on the data renders as 'not available' with its reason, never as
+    made-up content."""
     from crimecast.report import build, steps
 
     out, _, _ = demo
@@ -241,12 +242,11 @@ def test_a_missing_part_is_said_not_faked(tmp_path, demo):
         completeness=pd.read_csv(out / "tables" / "completeness.csv"),
         options={},
     )
-    results = {s: steps.not_available(s, s.capitalize()) for s in ("eda", "spatial", "forecast")}
-    results["hotspots"] = results.pop("spatial")
+    why = "no incident has usable coordinates"
+    results = {s: steps.not_available(s.capitalize(), why) for s in ("eda", "hotspots", "forecast")}
     html = build.render(ctx, results, {**info, "steps": {}})
     assert html.count("is not available") >= 3
-    assert "crimecast.forecast is not installed" in html
-    assert steps.part("no_such_part") is None
+    assert f"Forecast is not available: {why}" in html
 
 
 def test_untested_forecasts_are_labelled_so():

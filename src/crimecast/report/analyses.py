@@ -12,7 +12,7 @@ import pandas as pd
 from crimecast import config, schema
 from crimecast.errors import CrimecastError
 from crimecast.fitness import MIN_BASE
-from crimecast.report.steps import Context, figure, not_available, part
+from crimecast.report.steps import Context, figure, not_available
 from crimecast.report.summary import seg
 
 # The EDA figures the report shows (all are written as PNG; these few also interactive).
@@ -179,11 +179,9 @@ def changed_most(tables: dict, verdicts: dict[str, str] | None = None) -> list[l
 
 
 def step_eda(ctx: Context, results: dict) -> dict:
-    eda = part("eda", "build", "COLUMNS")
-    figures = part("eda.figures", "render")
-    static = part("eda.static", "render")
-    if not (eda and figures and static):
-        return not_available("eda", "Exploratory analysis")
+    from crimecast import eda
+    from crimecast.eda import figures, static
+
     incidents = load(ctx, eda.COLUMNS)
     result = eda.build(incidents, ctx.completeness, seed=ctx.options["seed"])
     del incidents
@@ -240,7 +238,8 @@ def step_eda(ctx: Context, results: dict) -> dict:
 def divisions_for(ctx: Context):
     """Division boundaries: --boundaries (kept in the store for later commands), else the
     store's cache, else the GeoHub (cached), else the built-in outlines."""
-    boundaries = part("spatial.boundaries", "resolve_divisions")
+    from crimecast.spatial import boundaries
+
     try:
         div, warns, origin = boundaries.resolve_divisions(
             ctx.options.get("boundaries"),
@@ -322,11 +321,9 @@ def forecast_methods(demo: bool) -> tuple[str, ...]:
 
 
 def step_hotspots(ctx: Context, results: dict) -> dict:
-    spatial = part("spatial", "analyse")
-    maps = part("spatial.maps", "gi_map", "gi_layers", "static_map")
-    grid = part("spatial.grid", "cells_geojson")
-    if not (spatial and maps and grid):
-        return not_available("spatial", "Hotspot analysis")
+    from crimecast import spatial
+    from crimecast.spatial import grid, maps, near_repeat
+
     incidents = load(ctx, SPATIAL_COLUMNS)
     incidents["occurred_date"] = pd.to_datetime(incidents["occurred_date"].astype("datetime64[ns]"))
     for col in ("lat", "lon"):
@@ -347,7 +344,7 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
             methods=forecast_methods(ctx.options.get("demo", False)),
         )
     except CrimecastError as exc:  # e.g. no geocoded incident: say why, do not fail the run
-        return {**not_available("spatial", "Hotspot analysis"), "note": exc.message}
+        return not_available("Hotspot analysis", exc.message)
     notes += res.notes
     # what changes over time (the hotspot forecast's backtest, emerging patterns) is not stated
     # when the data cannot carry a citywide trend; hot spots of files that hold one division
@@ -408,15 +405,13 @@ def step_hotspots(ctx: Context, results: dict) -> dict:
         interactive = fig if name == "gi_star" else None
         figs.append(figure(fig.layout.title.text, caption, plotly=interactive, png=png, fid=name))
     more = {"tables": {}, "figures": [], "bullets": []}
-    near_repeat = part("spatial.near_repeat", "heatmap")
-    if hasattr(maps, "category_panels") and near_repeat:
-        from crimecast.report.hotspot_extras import extras
+    from crimecast.report.hotspot_extras import extras
 
-        if city_unfit:  # the forecast scores are not stated (see above)
-            res.category_forecasts = None
-        more = extras(ctx, res, maps, near_repeat)
-        for name, df in more["tables"].items():
-            ctx.table(name, df)
+    if city_unfit:  # the forecast scores are not stated (see above)
+        res.category_forecasts = None
+    more = extras(ctx, res, maps, near_repeat)
+    for name, df in more["tables"].items():
+        ctx.table(name, df)
     figs += more["figures"]
     return {
         "status": "computed",

@@ -7,13 +7,13 @@ a plain dict the report template renders:
     {"status": "computed" | "not available", "note": str, "files": [relative paths],
      "tables": {name: DataFrame}, "figures": [Figure dicts], "summary": {...}}
 
-A part that is not installed gives status "not available" with the reason; nothing is made up.
+A step that cannot run on the data (no geocoded incident, say) gives status "not available" with
+the reason; nothing is made up.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,25 +83,16 @@ def figure(
     return {"id": fid, "title": title, "caption": caption, "plotly": plotly, "png": png}
 
 
-def not_available(part: str, what: str) -> dict:
+def not_available(what: str, reason: str) -> dict:
+    """A step that could not run on this data: said in the report, never faked."""
     return {
         "status": "not available",
-        "note": f"{what} is not available (crimecast.{part} is not installed in this checkout)",
+        "note": f"{what} is not available: {reason}",
         "files": [],
         "tables": {},
         "figures": [],
         "summary": {},
     }
-
-
-def part(module: str, *names: str):
-    """The module of another part if it is installed and has the functions used here, else None
-    (the parts are built in parallel; a half-built one counts as not available)."""
-    try:
-        mod = importlib.import_module(f"crimecast.{module}")
-    except ImportError:
-        return None
-    return mod if all(hasattr(mod, n) for n in names) else None
 
 
 # -- data and quality ------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ def area_names() -> dict[int, str]:
     return dict(schema.AREAS)
 
 
-# -- the analysis parts (each built by its own issue) ------------------------------------------------
+# -- forecasts --------------------------------------------------------------------------------------
 # `auto` is the recommended forecast (the members' median unless one model wins its inner
 # backtest by a tested margin); ETS, Theta, STL and their mean beside it. SARIMAX and Prophet
 # are left out of the run (--models adds them): with calibrated intervals every model is refitted
@@ -572,12 +563,9 @@ def forecast_gates(chosen, train, scores) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def step_forecast(ctx: Context, results: dict) -> dict:
     """Monthly forecasts for the city, each area and each crime category, with backtests."""
-    panel_mod = part("panel", "build")
-    engine = part("forecast.engine", "forecast")
-    backtest = part("forecast.backtest", "backtest", "run")
-    metrics = part("forecast.metrics", "summary")
-    if not all((panel_mod, engine, backtest, metrics)):
-        return not_available("forecast", "Forecasting")
+    from crimecast import panel as panel_mod
+    from crimecast.forecast import backtest, engine, metrics
+
     opts = ctx.options
     levels = ("city", "area", "category") + (("area_category",) if opts["full"] else ())
     with ctx.read() as st:
