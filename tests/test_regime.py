@@ -147,3 +147,13 @@ def test_a_shift_within_its_noise_is_not_applied():
     assert shifts["applied"].iloc[0] == 1.0 and shifts["note"].iloc[0] == regime.UNCLEAR
     legacy = train["ds"] < "2024-03-01"
     assert (train.loc[legacy, "y"].to_numpy() == long.loc[legacy.to_numpy(), "y"].to_numpy()).all()
+
+
+def test_a_series_too_sparse_to_measure_keeps_its_history_unshifted():
+    y = np.zeros(len(MONTHS), dtype=int)
+    y[::7] = 1  # a rare crime: most months zero, none in the new regime's first months
+    y[(MONTHS >= "2024-06-01") & (MONTHS < "2025-06-01")] = 0
+    long = pd.DataFrame({"unique_id": "category:arson", "ds": MONTHS, "y": y})
+    transition = list(pd.date_range("2024-03-01", "2024-05-01", freq="MS"))
+    train, _, shifts = regime.join(long, transition)
+    assert train["ds"].max() == MONTHS[-1] and shifts["applied"].iloc[0] == 1.0

@@ -188,6 +188,19 @@ def build(
     `panel` holds the training periods (up to the last complete month), `excluded` the periods
     after it with the reason they are not trusted.
     """
+    counts = recorded(store, level, freq, filters)
+    if counts.empty:
+        raise StoreError(
+            "no incidents match this selection, so there is nothing to forecast",
+            hint="widen the filters or ingest data (crimecast info shows what the store holds)",
+        )
+    panel = zero_fill(counts, freq)
+    return split_complete(panel, freq, store.complete_through(), store.completeness())
+
+
+def recorded(store, level: str, freq: str, filters: Filters | None = None) -> pd.DataFrame:
+    """Incidents per series and period as recorded (no zero fill, no regime join): what charts
+    draw as data."""
     check_level_freq(level, freq)
     where, params = (filters or Filters()).to_sql()
     sql = (
@@ -196,14 +209,7 @@ def build(
         f"count(*) AS y FROM incidents WHERE {where} AND occurred_date IS NOT NULL "
         "GROUP BY ALL"
     )
-    counts = store.query(sql, params)
-    if counts.empty:
-        raise StoreError(
-            "no incidents match this selection, so there is nothing to forecast",
-            hint="widen the filters or ingest data (crimecast info shows what the store holds)",
-        )
-    panel = zero_fill(counts, freq)
-    return split_complete(panel, freq, store.complete_through(), store.completeness())
+    return store.query(sql, params)
 
 
 def weekday_hour_counts(store, filters: Filters | None = None) -> pd.DataFrame:

@@ -87,6 +87,8 @@ def join(
             trained.append(g.reset_index())
             continue
         ratio, used, se = shift_ratio(g["y"][~g.index.isin(months)], regime_start)
+        if ratio is None and used >= MIN_MATCHED:  # months enough, counts too few to measure
+            ratio, se = 1.0, np.inf
         if ratio is None:
             keep = g.index < SWITCH
             gone = g[~keep].reset_index().assign(reason=TOO_SHORT)

@@ -243,13 +243,16 @@ BASELINES = ("naive", "seasonal_naive")
 
 
 def best_models(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per series, the model with the lowest backtest MASE (ties: the simpler model first)."""
-    simple_first = ("seasonal_naive", "naive", *FORECAST_MODELS, "auto", "croston", "tsb")
+    """Per series, the recommended forecast: `auto` where it ran (a combination, or the single
+    model that beat it by a tested margin in its own inner backtest: choosing again by a few
+    backtest windows would undo that test); else the model with the lowest backtest MASE (ties:
+    the simpler model first)."""
+    simple_first = ("auto", "seasonal_naive", "naive", *FORECAST_MODELS, "croston", "tsb")
     order = {m: i for i, m in enumerate(simple_first)}
-    ranked = scores.assign(_o=scores["model"].map(order).fillna(99)).sort_values(
-        ["unique_id", "mase", "_o"]
-    )
-    return ranked.groupby("unique_id", as_index=False).head(1).drop(columns="_o")
+    ranked = scores.assign(
+        _a=scores["model"] != "auto", _o=scores["model"].map(order).fillna(99)
+    ).sort_values(["unique_id", "_a", "mase", "_o"])
+    return ranked.groupby("unique_id", as_index=False).head(1).drop(columns=["_a", "_o"])
 
 
 def areas_next12(chosen: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
@@ -276,7 +279,11 @@ def areas_next12(chosen: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
 
 
 COMPARE_MODELS = ("auto", "ets")
-COMPARE_COLOURS = {"auto": OKABE_ITO[4], "ets": OKABE_ITO[2]}
+# statsmodels SARIMAX and Prophet, the field's usual models, drawn beside the chosen one for the
+# city (with their own intervals: one series, so the run stays quick)
+HEADLINE_MODELS = ("sarimax", "prophet")
+COMPARE_COLOURS = {"auto": OKABE_ITO[4], "ets": OKABE_ITO[2], "sarimax": OKABE_ITO[5],
+                   "prophet": OKABE_ITO[3]}  # fmt: skip
 
 
 def month_range(*frames: pd.DataFrame, col: str = "ds") -> list[str]:
@@ -561,6 +568,19 @@ def forecast_gates(chosen, train, scores) -> tuple[pd.DataFrame, pd.DataFrame]:
     return g[keep], outlook
 
 
+def as_recorded(train: pd.DataFrame, excluded: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
+    """The training months as charts draw them: the counts as recorded (legacy months as LAPD
+    counted them, not on the NIBRS scale the models use), without the months filled for the
+    models across the switch (those are drawn as excluded)."""
+    keys = ["unique_id", "ds"]
+    drop = excluded[keys].assign(_x=True)
+    out = train[keys].merge(drop, on=keys, how="left")
+    out = out[out["_x"].isna()].drop(columns="_x")
+    counted = counted.assign(ds=pd.to_datetime(counted["ds"]))
+    out = out.merge(counted, on=keys, how="left").fillna({"y": 0})
+    return out.reset_index(drop=True)
+
+
 def step_forecast(ctx: Context, results: dict) -> dict:
     """Monthly forecasts for the city, each area and each crime category, with backtests."""
     from crimecast import panel as panel_mod
@@ -570,8 +590,10 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     levels = ("city", "area", "category") + (("area_category",) if opts["full"] else ())
     with ctx.read() as st:
         built = [panel_mod.build(st, lv, "MS") for lv in levels]
+        counted = pd.concat([panel_mod.recorded(st, lv, "MS") for lv in levels])
     train = pd.concat([b[0] for b in built], ignore_index=True)
     excluded = pd.concat([b[1] for b in built], ignore_index=True)
+    drawn = as_recorded(train, excluded, counted)
     models = tuple(opts.get("models") or (DEMO_MODELS if opts["demo"] else FORECAST_MODELS))
     common = {"models": models, "freq": "MS", "seed": opts["seed"], "backend": opts["backend"]}
     horizon = opts["horizon"]
@@ -627,11 +649,23 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     figs = []
     city = chosen[chosen["unique_id"] == "city"]
     if len(city):
-        hist = train[train["unique_id"] == "city"]
+        hist = drawn[drawn["unique_id"] == "city"]
         exc = excluded[excluded["unique_id"] == "city"]
         model = best.loc[best["unique_id"] == "city", "model"].iloc[0]
-        title = f"Citywide forecast ({model}, chosen by backtest)"
+        title = (
+            "Citywide forecast (auto, crimecast's recommended forecast)"
+            if model == "auto"
+            else f"Citywide forecast ({model}, chosen by backtest)"
+        )
         others = fc[(fc["unique_id"] == "city") & fc["model"].isin(COMPARE_MODELS)]
+        headline = [m for m in HEADLINE_MODELS if m not in set(fc["model"])]
+        if headline:
+            extra, _ = engine.forecast(
+                train[train["unique_id"] == "city"], horizon=horizon, models=headline, freq="MS", seed=opts["seed"],
+                backend="local", n_jobs=1, intervals="model",
+            )  # fmt: skip
+            ctx.table("forecast_city_sarimax_prophet", extra.round(2))
+            others = pd.concat([others, extra], ignore_index=True)
         others = others[others["model"] != model]
         png = ctx.png("forecast_city", forecast_png(hist, city, exc, title, others))
         figs.append(
@@ -644,7 +678,9 @@ def step_forecast(ctx: Context, results: dict) -> dict:
                     else ""
                 )
                 + "Dashed: forecast; shaded: 80% and 95% intervals. Crosses: "
-                "recent months not used for training (incomplete).",
+                "recent months not used for training (incomplete). SARIMAX and Prophet are "
+                "drawn for comparison with their own intervals; the chosen model is the one the "
+                "backtest supports.",
                 plotly=forecast_plot(hist, city, exc, title, others),
                 png=png,
                 fid="fc-city",
@@ -659,7 +695,7 @@ def step_forecast(ctx: Context, results: dict) -> dict:
     for name, df in show.items():
         ctx.table(name, df)
     tables.update(show)
-    extra_figs, extra_tables = forecast_extras(ctx, chosen, train, excluded, best, fc)
+    extra_figs, extra_tables = forecast_extras(ctx, chosen, drawn, excluded, best, fc)
     figs += extra_figs
     tables.update(extra_tables)
     risk = extra_tables.get("forecast_high_risk_months")

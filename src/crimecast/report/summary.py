@@ -236,7 +236,13 @@ def forecast_summary(
         )
     elif len(city):
         model = city["model"].iloc[0]
-        how = "the model with the best backtest" if tested else "UNTESTED: too little history"
+        how = (
+            "UNTESTED: too little history"
+            if not tested
+            else "crimecast's recommended forecast"
+            if model == "auto"
+            else "the model with the best backtest"
+        )
         parts = [f"The citywide forecast ({model}, {how}) expects "]
         years = city.assign(year=city["ds"].dt.year).groupby("year")
         for i, (year, g) in enumerate(years):
