@@ -324,3 +324,18 @@ def test_weighted_quantile_equals_duckdb_quantile_cont():
                            [q, values.tolist()]).fetchall()[0][0]  # fmt: skip
         uniq, counts = np.unique(values, return_counts=True)
         assert prepared.weighted_quantile(uniq, counts, q) == pytest.approx(want)
+
+
+def test_nibrs_incidents_rank_by_their_offense_not_as_one_blank_code():
+    from crimecast import eda
+
+    days = pd.to_datetime(["2025-01-05"] * 6)
+    frame = pd.DataFrame({c: None for c in eda.COLUMNS}, index=range(6))
+    frame["occurred_date"] = days
+    frame["crime_code"] = [510, 510, None, None, None, None]
+    frame["crime_desc"] = ["VEHICLE - STOLEN"] * 2 + ["Robbery"] * 3 + ["Identity Theft"]
+    frame["crime_category"] = ["motor-vehicle theft"] * 2 + ["robbery"] * 3 + ["fraud"]
+    got = tables.top_codes(frame)
+    assert list(zip(got["crime_desc"], got["incidents"], strict=True)) == [
+        ("Robbery", 3), ("VEHICLE - STOLEN", 2), ("Identity Theft", 1)
+    ]  # fmt: skip

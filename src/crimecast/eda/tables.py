@@ -314,12 +314,14 @@ def by_class(incidents) -> pd.DataFrame:
 
 
 def top_codes(incidents, n: int = 20) -> pd.DataFrame:
-    """The `n` most frequent LAPD crime codes, with description, category and share."""
+    """The `n` most frequent crimes, with description, category and share: LAPD crime codes, and
+    for NIBRS incidents (no LAPD code) their offense description."""
     db = prepare(incidents)
     out = db.q(
         "SELECT CAST(crime_code AS INTEGER) AS crime_code, any_value(crime_desc) AS crime_desc, "
         "any_value(crime_category) AS crime_category, count(*) AS incidents FROM inc "
-        "GROUP BY 1 ORDER BY incidents DESC, crime_code LIMIT ?",
+        "GROUP BY crime_code, CASE WHEN crime_code IS NULL THEN crime_desc END "
+        "ORDER BY incidents DESC, crime_code, crime_desc LIMIT ?",
         [n],
     )
     out["share"] = out["incidents"] / db.n if db.n else np.nan
